@@ -1,0 +1,146 @@
+import Foundation
+
+/// What an entry is: a report, or a tombstone declaring entries dropped by a spool limit.
+public enum EntryKind: String, Codable, Sendable {
+    case report
+    case tombstone
+}
+
+/// The HTTP request an entry records, replayed by the uploader.
+public struct ReplayRequest: Codable, Equatable, Sendable {
+    public var method: String
+    public var path: String
+    public var contentType: String
+
+    public init(method: String = "POST", path: String = "/api/telemetry", contentType: String = "application/json") {
+        self.method = method
+        self.path = path
+        self.contentType = contentType
+    }
+}
+
+/// The first gzip member of an entry: one line of JSON, specified in docs/FORMAT.md.
+public struct EntryMetadata: Codable, Equatable, Sendable {
+    /// The entry format this code writes and the only one it reads.
+    public static let currentFormat = 1
+
+    public var format: Int
+    public var kind: EntryKind
+    /// The installation ID: a lowercase UUID.
+    public var installation: String
+    /// 1 for an installation's first entry, then rising by one.
+    public var sequence: UInt64
+    /// Creation time, UTC, RFC 3339 with second precision (`2026-11-25T11:31:24Z`).
+    public var created: String
+    public var productVersion: String
+    /// The body's payload schema version.
+    public var schema: Int
+    /// Digest of the previous entry's message; all zero for sequence 1.
+    public var previous: EntryDigest
+    /// Fingerprint of the signing key, as `ssh-keygen -l` prints it.
+    public var key: String
+    public var request: ReplayRequest
+    public var bodyLength: Int
+    public var bodySHA256: String
+
+    public init(
+        kind: EntryKind, installation: String, sequence: UInt64, created: Date, productVersion: String,
+        schema: Int, previous: EntryDigest, key: String, request: ReplayRequest, body: [UInt8]
+    ) {
+        self.format = Self.currentFormat
+        self.kind = kind
+        self.installation = installation
+        self.sequence = sequence
+        self.created = Self.timestamp(created)
+        self.productVersion = productVersion
+        self.schema = schema
+        self.previous = previous
+        self.key = key
+        self.request = request
+        self.bodyLength = body.count
+        self.bodySHA256 = EntryDigest.of(message: body).hex
+    }
+
+    static let fieldNames: Set<String> = [
+        "format", "kind", "installation", "sequence", "created", "productVersion", "schema",
+        "previous", "key", "request", "bodyLength", "bodySHA256",
+    ]
+    static let requestFieldNames: Set<String> = ["method", "path", "contentType"]
+
+    public static func timestamp(_ date: Date) -> String {
+        Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)).formatted(.iso8601)
+    }
+
+    public var createdDate: Date? { try? Date(created, strategy: .iso8601) }
+
+    /// The metadata line: compact JSON with sorted keys and no newline.
+    public func encodedLine() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return [UInt8](try encoder.encode(self))
+    }
+
+    /// Decodes and validates a metadata line: exactly the known fields, each well-formed.
+    public static func decode(line: [UInt8]) throws(EntryProblem) -> EntryMetadata {
+        let data = Data(line)
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw .metadataInvalid("metadata is not a JSON object")
+        }
+        if let format = object["format"] as? Int, format != currentFormat {
+            throw .unsupportedFormat(format)
+        }
+        let keys = Set(object.keys)
+        guard keys == fieldNames else {
+            let unknown = keys.subtracting(fieldNames).sorted(), missing = fieldNames.subtracting(keys).sorted()
+            throw .metadataInvalid("metadata fields differ from format \(currentFormat): unknown \(unknown), missing \(missing)")
+        }
+        guard let request = object["request"] as? [String: Any], Set(request.keys) == requestFieldNames else {
+            throw .metadataInvalid("'request' must hold exactly method, path and contentType")
+        }
+        let metadata: EntryMetadata
+        do {
+            metadata = try JSONDecoder().decode(EntryMetadata.self, from: data)
+        } catch {
+            throw .metadataInvalid("metadata does not match format \(currentFormat) (\(Self.describe(error)))")
+        }
+        try metadata.validate()
+        return metadata
+    }
+
+    func validate() throws(EntryProblem) {
+        guard UUID(uuidString: installation) != nil, installation == installation.lowercased() else {
+            throw .metadataInvalid("installation '\(installation)' is not a lowercase UUID")
+        }
+        guard sequence >= 1, sequence <= EntryName.maxSequence else { throw .metadataInvalid("sequence \(sequence) is out of range") }
+        guard let date = createdDate, Self.timestamp(date) == created else {
+            throw .metadataInvalid("created '\(created)' is not a UTC timestamp like 2026-11-25T11:31:24Z")
+        }
+        guard !productVersion.isEmpty, productVersion.count <= 64,
+              productVersion.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-+_".contains($0)) }) else {
+            throw .metadataInvalid("productVersion '\(productVersion)' is not a version string")
+        }
+        guard (1...1000).contains(schema) else { throw .metadataInvalid("schema \(schema) is out of range") }
+        guard sequence != 1 || previous == .genesis else { throw .metadataInvalid("sequence 1 must link the all-zero digest") }
+        guard ["POST", "PUT"].contains(request.method) else { throw .metadataInvalid("request method '\(request.method)' is not POST or PUT") }
+        guard request.path.hasPrefix("/"), request.path.count <= 512, !request.path.contains(where: { $0.isWhitespace || $0 == "#" }) else {
+            throw .metadataInvalid("request path '\(request.path)' is not an absolute path")
+        }
+        guard request.contentType == "application/json" else { throw .metadataInvalid("content type '\(request.contentType)' is not application/json") }
+        guard bodyLength >= 0, bodySHA256.count == 64, EntryDigest(EntryDigest.prefix + bodySHA256) != nil else {
+            throw .metadataInvalid("bodyLength or bodySHA256 is malformed")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+             DecodingError.dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        case DecodingError.keyNotFound(let key, _):
+            return "missing \(key.stringValue)"
+        default:
+            return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import CZlib
+
+/// Gzip members written and read through libz.
+///
+/// An entry file is a concatenation of gzip members (RFC 1952). zlib handles one member per
+/// stream; this type loops over members itself so that it can require an exact member count,
+/// each member's CRC and length trailer, and no trailing bytes.
+public enum Gzip {
+    /// Limits that bound the work a hostile file can cause.
+    public struct Limits: Sendable {
+        /// Largest decompressed size of all members together.
+        public var maxOutputBytes: Int
+        /// Largest allowed ratio of decompressed to compressed size (decompression bombs).
+        public var maxRatio: Int
+
+        public init(maxOutputBytes: Int, maxRatio: Int) {
+            self.maxOutputBytes = maxOutputBytes
+            self.maxRatio = maxRatio
+        }
+    }
+
+    public enum Failure: Error, Equatable, Sendable {
+        case notGzip
+        case truncated
+        case corrupt(String)
+        case tooLarge(limit: Int)
+        case ratioExceeded(limit: Int)
+        case wrongMemberCount(expected: Int, found: Int)
+        case trailingBytes(Int)
+        case zlib(Int32)
+    }
+
+    /// Compresses `input` as one gzip member (no file name, mtime 0), so output is reproducible.
+    public static func compressMember(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+        var stream = z_stream()
+        var rc = deflateInit2_(
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        guard rc == Z_OK else { throw Failure.zlib(rc) }
+        defer { deflateEnd(&stream) }
+
+        let bound = Int(deflateBound(&stream, uLong(input.count))) + 32
+        var output = [UInt8](repeating: 0, count: bound)
+        var input = input
+        let produced: Int = input.withUnsafeMutableBufferPointer { inBuf in
+            output.withUnsafeMutableBufferPointer { outBuf in
+                stream.next_in = inBuf.baseAddress
+                stream.avail_in = uInt(inBuf.count)
+                stream.next_out = outBuf.baseAddress
+                stream.avail_out = uInt(outBuf.count)
+                rc = deflate(&stream, Z_FINISH)
+                return outBuf.count - Int(stream.avail_out)
+            }
+        }
+        guard rc == Z_STREAM_END else { throw Failure.zlib(rc) }
+        output.removeSubrange(produced...)
+        return output
+    }
+
+    /// Decompresses exactly `expectedMembers` gzip members from `data`.
+    ///
+    /// - Throws: ``Failure`` when the data is not gzip, a member is truncated or corrupt (CRC or
+    ///   length trailer), there are more or fewer members than expected, bytes follow the last
+    ///   member, or a limit is passed. Output is produced in bounded chunks and never sized
+    ///   from the ISIZE trailer.
+    public static func decompressMembers(
+        _ data: [UInt8], expectedMembers: Int, limits: Limits
+    ) throws -> [[UInt8]] {
+        guard data.count >= 2, data[0] == 0x1f, data[1] == 0x8b else { throw Failure.notGzip }
+        let outputCap = min(limits.maxOutputBytes, max(data.count, 1) &* limits.maxRatio)
+        var members: [[UInt8]] = []
+        var offset = 0
+        var totalOut = 0
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+
+        var stream = z_stream()
+        var rc = inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        guard rc == Z_OK else { throw Failure.zlib(rc) }
+        defer { inflateEnd(&stream) }
+
+        try data.withUnsafeBufferPointer { inBuf in
+            while offset < data.count {
+                if members.count == expectedMembers {
+                    throw Failure.trailingBytes(data.count - offset)
+                }
+                if data.count - offset < 2 || data[offset] != 0x1f || data[offset + 1] != 0x8b {
+                    // Not the start of another member: garbage after the last member.
+                    throw members.count < expectedMembers
+                        ? Failure.corrupt("member \(members.count + 1) has no gzip header")
+                        : Failure.trailingBytes(data.count - offset)
+                }
+                rc = inflateReset(&stream)
+                guard rc == Z_OK else { throw Failure.zlib(rc) }
+                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress! + offset)
+                stream.avail_in = uInt(data.count - offset)
+                var member: [UInt8] = []
+                while true {
+                    let (status, produced) = chunk.withUnsafeMutableBufferPointer { outBuf in
+                        stream.next_out = outBuf.baseAddress
+                        stream.avail_out = uInt(outBuf.count)
+                        let status = inflate(&stream, Z_NO_FLUSH)
+                        return (status, outBuf.count - Int(stream.avail_out))
+                    }
+                    totalOut += produced
+                    if totalOut > limits.maxOutputBytes { throw Failure.tooLarge(limit: limits.maxOutputBytes) }
+                    if totalOut > outputCap { throw Failure.ratioExceeded(limit: limits.maxRatio) }
+                    member.append(contentsOf: chunk[0..<produced])
+                    switch status {
+                    case Z_STREAM_END:
+                        break
+                    case Z_OK:
+                        continue
+                    case Z_BUF_ERROR where stream.avail_in == 0:
+                        throw Failure.truncated
+                    case Z_BUF_ERROR:
+                        continue
+                    case Z_DATA_ERROR:
+                        let message = stream.msg.map { String(cString: $0) } ?? "invalid data"
+                        throw Failure.corrupt(message)
+                    default:
+                        throw Failure.zlib(status)
+                    }
+                    break
+                }
+                offset = data.count - Int(stream.avail_in)
+                members.append(member)
+            }
+        }
+        guard members.count == expectedMembers else {
+            throw Failure.wrongMemberCount(expected: expectedMembers, found: members.count)
+        }
+        return members
+    }
+}
+
+extension Gzip.Failure: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .notGzip: return "not a gzip file (bad magic bytes)"
+        case .truncated: return "gzip data is truncated"
+        case .corrupt(let why): return "gzip data is corrupt (\(why))"
+        case .tooLarge(let limit): return "decompresses to more than \(limit) bytes"
+        case .ratioExceeded(let limit): return "decompression ratio exceeds \(limit):1 (possible decompression bomb)"
+        case .wrongMemberCount(let expected, let found): return "has \(found) gzip member(s), expected \(expected)"
+        case .trailingBytes(let count): return "has \(count) trailing byte(s) after the last gzip member"
+        case .zlib(let code): return "zlib error \(code)"
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file-system failure naming the path and the system call that failed.
+public struct FileSystemError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var operation: String
+    public var errno: Int32
+
+    public init(path: String, operation: String, errno: Int32) {
+        self.path = path
+        self.operation = operation
+        self.errno = errno
+    }
+
+    public var description: String {
+        "\(path): \(operation) failed: \(String(cString: strerror(errno)))"
+    }
+}
+
+/// Small, explicit wrappers over the system calls that the spool's guarantees rest on.
+public enum FileSystem {
+    /// Reads a regular file, refusing symlinks and files larger than `maxBytes`.
+    public static func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileSystemError(path: path, operation: "fstat", errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw FileSystemError(path: path, operation: "read (not a regular file)", errno: EINVAL) }
+        guard Int(info.st_size) <= maxBytes else { throw FileSystemError(path: path, operation: "read (file larger than \(maxBytes) bytes)", errno: EFBIG) }
+        // Read up to one byte past the cap, in case the file grows while being read.
+        var buffer = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+        var filled = 0
+        while filled < buffer.count {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(path: path, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        guard filled <= maxBytes else { throw FileSystemError(path: path, operation: "read (file larger than \(maxBytes) bytes)", errno: EFBIG) }
+        buffer.removeSubrange(filled...)
+        return buffer
+    }
+
+    public static func mode(of path: String) -> mode_t? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return info.st_mode
+    }
+
+    public static func exists(_ path: String) -> Bool { mode(of: path) != nil }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        guard let mode = mode(of: path) else { return false }
+        return (mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Creates a directory and its parents with `permissions` for the directories it creates.
+    public static func makeDirectory(_ path: String, permissions: mode_t) throws {
+        if isDirectory(path) { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path { try makeDirectory(parent, permissions: 0o755) }
+        if mkdir(path, permissions) != 0, errno != EEXIST {
+            throw FileSystemError(path: path, operation: "mkdir", errno: errno)
+        }
+    }
+
+    /// The canonical absolute path, resolving symlinks of the part that exists.
+    public static func canonicalPath(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        if let resolved = realpath(absolute, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        let parent = (absolute as NSString).deletingLastPathComponent
+        guard parent != absolute, !parent.isEmpty else { return absolute }
+        return (canonicalPath(parent) as NSString).appendingPathComponent((absolute as NSString).lastPathComponent)
+    }
+
+    /// Names in a directory, without `.` and `..`.
+    public static func list(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw FileSystemError(path: path, operation: "opendir", errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
+
+/// An open directory in which files are published durably and atomically.
+///
+/// `publish` writes a temporary file created with `O_EXCL` in the same directory, writes all
+/// bytes, fsyncs, renames it into place without replacing anything, and fsyncs the directory.
+/// Readers never see a partial file. An fsync failure is fatal for that file: the temporary is
+/// removed and the error returned; it is never retried blindly (the page cache state is unknown).
+public final class DurableDirectory {
+    public static let temporaryPrefix = ".tmp-"
+    public let path: String
+    private let fd: Int32
+
+    public init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open directory", errno: errno) }
+    }
+
+    deinit { close(fd) }
+
+    /// Writes `bytes` to `name`. When `replace` is false an existing file is never replaced.
+    public func publish(_ bytes: [UInt8], as name: String, permissions: mode_t = 0o644, replace: Bool = false, sync: Bool = true) throws {
+        let temporary = Self.temporaryPrefix + name + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let file = openat(fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, permissions)
+        guard file >= 0 else { throw FileSystemError(path: full(temporary), operation: "create", errno: errno) }
+        var failure: FileSystemError?
+        var written = 0
+        while written < bytes.count, failure == nil {
+            let n = bytes.withUnsafeBytes { write(file, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno != EINTR { failure = FileSystemError(path: full(temporary), operation: "write", errno: errno) }
+            } else {
+                written += n
+            }
+        }
+        if failure == nil, fchmod(file, permissions) != 0 { failure = FileSystemError(path: full(temporary), operation: "fchmod", errno: errno) }
+        if failure == nil, sync, fsync(file) != 0 { failure = FileSystemError(path: full(temporary), operation: "fsync", errno: errno) }
+        if close(file) != 0, failure == nil { failure = FileSystemError(path: full(temporary), operation: "close", errno: errno) }
+        if failure == nil {
+            if replace {
+                if renameat(fd, temporary, fd, name) != 0 { failure = FileSystemError(path: full(name), operation: "rename", errno: errno) }
+            } else if linkat(fd, temporary, fd, name, 0) != 0 {
+                // link(2) fails with EEXIST instead of replacing: an entry is written once, never overwritten.
+                failure = FileSystemError(path: full(name), operation: "link", errno: errno)
+            } else {
+                unlinkat(fd, temporary, 0)
+            }
+        }
+        if let failure {
+            unlinkat(fd, temporary, 0)
+            throw failure
+        }
+        if sync { try self.sync() }
+    }
+
+    /// fsync of the directory, so that renames and removals survive a power loss.
+    public func sync() throws {
+        guard fsync(fd) == 0 else { throw FileSystemError(path: path, operation: "fsync directory", errno: errno) }
+    }
+
+    public func remove(_ name: String) throws {
+        guard unlinkat(fd, name, 0) == 0 else { throw FileSystemError(path: full(name), operation: "unlink", errno: errno) }
+    }
+
+    public func full(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+}

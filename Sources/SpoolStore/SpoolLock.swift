@@ -1,0 +1,35 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive lock on a spool directory, held by whichever spooler writes to it.
+///
+/// `flock(2)` on a file inside the spool: released by the kernel when the process dies, so a
+/// crashed spooler never leaves a stale lock behind.
+public final class SpoolLock {
+    public static let fileName = ".spooler.lock"
+    private let fd: Int32
+
+    public struct Busy: Error, CustomStringConvertible {
+        public var directory: String
+        public var description: String {
+            "another spooler is writing to \(directory) (it holds \(directory)/\(SpoolLock.fileName)); wait for it to finish or stop it first"
+        }
+    }
+
+    /// Takes the lock, or throws ``Busy`` at once if another process holds it.
+    public init(directory: String) throws {
+        let path = directory + "/" + Self.fileName
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open lock", errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { throw Busy(directory: directory) }
+            throw FileSystemError(path: path, operation: "flock", errno: code)
+        }
+    }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,107 @@
+import Crypto
+import Foundation
+import Logging
+import SpoolFormat
+
+/// Appends entries to a spool directory for one installation, under the spool lock.
+///
+/// Opening a writer takes the lock, cleans up what an interrupted write left behind, and brings
+/// the chain state up to date with the newest committed entry. Each append writes the `.json.gz`,
+/// then the `.sig` (the commit marker), then the chain state.
+public final class SpoolWriter {
+    public let spool: String
+    public let state: StateDirectory
+    public let identity: StateDirectory.Identity
+    public private(set) var chain: ChainState
+    /// What opening found and did about leftovers, for the caller to report.
+    public private(set) var recovered: [SpoolProblem] = []
+    private let directory: DurableDirectory
+    private let lock: SpoolLock
+    private let logger: Logger
+
+    public init(spool: String, state: StateDirectory, identity: StateDirectory.Identity, logger: Logger) throws {
+        self.spool = spool
+        self.state = state
+        self.identity = identity
+        self.logger = logger
+        try state.checkOutside(spool: spool)
+        lock = try SpoolLock(directory: spool)
+        directory = try DurableDirectory(path: spool)
+        chain = try state.loadChain(installation: identity.installation)
+        try recover()
+    }
+
+    /// Removes leftovers of interrupted writes and rolls the chain state forward over entries
+    /// committed after the state was last saved.
+    private func recover() throws {
+        let listing = try SpoolListing(directory: spool)
+        for name in listing.temporaries {
+            try directory.remove(name)
+            recovered.append(.init(code: "leftover_temporary", file: name, message: "removed temporary file of an interrupted write"))
+        }
+        for name in listing.incomplete where name.installation == identity.installation {
+            try directory.remove(name.entryFile)
+            recovered.append(.init(code: "leftover_incomplete", file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
+        }
+        if !recovered.isEmpty { try directory.sync() }
+
+        let own = listing.entries.filter { $0.installation == identity.installation && $0.sequence > chain.lastSequence }
+        for name in own {
+            guard name.sequence == chain.lastSequence + 1 else { break }
+            let entry = try read(name)
+            guard entry.metadata.previous == chain.lastDigest else {
+                throw SpoolWriterError.chainConflict(file: directory.full(name.entryFile), reason: "does not link the newest entry the state directory records")
+            }
+            chain.lastSequence = name.sequence
+            chain.lastDigest = entry.digest
+            logger.info("chain state rolled forward", metadata: ["entry": "\(name.entryFile)"])
+        }
+        if !own.isEmpty { try state.saveChain(chain) }
+    }
+
+    private func read(_ name: EntryName) throws -> SpoolEntry {
+        let path = directory.full(name.entryFile)
+        do {
+            return try SpoolEntry.open(
+                compressed: FileSystem.read(path, maxBytes: SpoolEntry.Limits().maxFileBytes),
+                signatureText: FileSystem.read(directory.full(name.signatureFile), maxBytes: SpoolEntry.Limits().maxSignatureBytes),
+                trust: identity.trust)
+        } catch let problem as EntryProblem {
+            throw SpoolWriterError.chainConflict(file: path, reason: problem.description)
+        }
+    }
+
+    /// Signs and writes the next entry; returns it and the path of its `.json.gz`.
+    public func append(kind: EntryKind = .report, body: [UInt8], productVersion: String, schema: Int,
+                       request: ReplayRequest = ReplayRequest(), now: Date = Date()) throws -> (entry: SpoolEntry, path: String) {
+        let sequence = chain.lastSequence + 1
+        guard sequence <= EntryName.maxSequence else { throw SpoolWriterError.sequenceExhausted }
+        let metadata = EntryMetadata(
+            kind: kind, installation: identity.installation, sequence: sequence, created: now,
+            productVersion: productVersion, schema: schema, previous: chain.lastDigest,
+            key: identity.publicKey.fingerprint, request: request, body: body)
+        let entry = try SpoolEntry.make(metadata: metadata, body: body, signingKey: identity.signingKey)
+        let name = entry.name
+        try directory.publish(try entry.compressedFile(), as: name.entryFile, sync: true)
+        // The signature is published last: it commits the entry.
+        try directory.publish(Array(entry.signatureFile.utf8), as: name.signatureFile, sync: true)
+        chain.lastSequence = sequence
+        chain.lastDigest = entry.digest
+        try state.saveChain(chain)
+        return (entry, directory.full(name.entryFile))
+    }
+}
+
+public enum SpoolWriterError: Error, CustomStringConvertible {
+    case chainConflict(file: String, reason: String)
+    case sequenceExhausted
+
+    public var description: String {
+        switch self {
+        case .chainConflict(let file, let reason):
+            return "\(file): \(reason); run 'spooler verify' and resolve the spool before collecting again"
+        case .sequenceExhausted:
+            return "sequence numbers are exhausted (more than \(EntryName.maxSequence) entries)"
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Crypto
+import Foundation
+import SpoolFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The spooler's private state: installation ID, signing key pair and chain state.
+///
+/// It never lives inside a spool directory, so the private key is never carried out with the
+/// entries. The private key file is 0600; one readable by group or others is refused, as ssh does.
+public struct StateDirectory: Sendable {
+    public static let installationFile = "installation-id"
+    public static let privateKeyFile = "signing-key"
+    public static let publicKeyFile = "signing-key.pub"
+    public static let chainFile = "chain-state.json"
+    static let keyHeader = "-----BEGIN TELEMETRY SPOOL ED25519 KEY-----"
+    static let keyFooter = "-----END TELEMETRY SPOOL ED25519 KEY-----"
+
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// The default: `$SPOOLER_STATE`, else `/var/lib/telemetry-spool` for root, else
+    /// `$XDG_STATE_HOME/telemetry-spool` (`~/.local/state/telemetry-spool`).
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = environment["SPOOLER_STATE"], !explicit.isEmpty { return explicit }
+        if getuid() == 0 { return "/var/lib/telemetry-spool" }
+        if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty { return xdg + "/telemetry-spool" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/telemetry-spool"
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    /// Refuses a state directory inside (or equal to) the spool directory.
+    public func checkOutside(spool: String) throws {
+        let state = FileSystem.canonicalPath(path), spoolPath = FileSystem.canonicalPath(spool)
+        if state == spoolPath || state.hasPrefix(spoolPath + "/") {
+            throw StateError.insideSpool(state: path, spool: spool)
+        }
+    }
+
+    // MARK: Identity
+
+    public struct Identity: Sendable {
+        public let installation: String
+        public let signingKey: Curve25519.Signing.PrivateKey
+        public var publicKey: SSHPublicKey { SSHPublicKey(signingKey.publicKey) }
+        public var trust: SingleSignerTrust { SingleSignerTrust(key: publicKey, principal: installation) }
+    }
+
+    public var hasIdentity: Bool {
+        FileSystem.exists(file(Self.installationFile)) || FileSystem.exists(file(Self.privateKeyFile))
+    }
+
+    /// Loads the identity, checking the key file's permissions and format.
+    public func loadIdentity() throws -> Identity {
+        let idPath = file(Self.installationFile), keyPath = file(Self.privateKeyFile)
+        guard FileSystem.exists(idPath), FileSystem.exists(keyPath) else { throw StateError.noIdentity(path) }
+        let idText = String(decoding: try FileSystem.read(idPath, maxBytes: 1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard UUID(uuidString: idText) != nil, idText == idText.lowercased() else {
+            throw StateError.malformed(file: idPath, reason: "expected a lowercase UUID, found '\(idText.prefix(60))'")
+        }
+        if let mode = FileSystem.mode(of: keyPath), mode & 0o077 != 0 {
+            throw StateError.keyTooOpen(file: keyPath, mode: mode & 0o777)
+        }
+        let keyText = String(decoding: try FileSystem.read(keyPath, maxBytes: 4096), as: UTF8.self)
+        let lines = keyText.split(separator: "\n").map(String.init)
+        guard lines.count == 3, lines[0] == Self.keyHeader, lines[2] == Self.keyFooter,
+              let seed = StrictBase64.decode(lines[1]), seed.count == 32,
+              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) else {
+            throw StateError.malformed(file: keyPath, reason: "not a TelemetrySpool Ed25519 private key")
+        }
+        return Identity(installation: idText, signingKey: key)
+    }
+
+    /// Creates a new installation ID and key pair. Refuses to replace existing ones unless `force`.
+    @discardableResult
+    public func createIdentity(force: Bool = false) throws -> Identity {
+        if hasIdentity && !force { throw StateError.identityExists(file(Self.privateKeyFile)) }
+        try FileSystem.makeDirectory(path, permissions: 0o700)
+        let identity = Identity(installation: UUID().uuidString.lowercased(), signingKey: Curve25519.Signing.PrivateKey())
+        let directory = try DurableDirectory(path: path)
+        let seed = StrictBase64.encode(identity.signingKey.rawRepresentation)
+        try directory.publish(Array("\(Self.keyHeader)\n\(seed)\n\(Self.keyFooter)\n".utf8), as: Self.privateKeyFile, permissions: 0o600, replace: true)
+        try directory.publish(Array((identity.publicKey.openSSHLine(comment: identity.installation) + "\n").utf8), as: Self.publicKeyFile, replace: true)
+        // A new identity starts a new chain.
+        if FileSystem.exists(file(Self.chainFile)) { try directory.remove(Self.chainFile) }
+        try directory.publish(Array((identity.installation + "\n").utf8), as: Self.installationFile, replace: true)
+        return identity
+    }
+
+    // MARK: Chain state
+
+    public func loadChain(installation: String) throws -> ChainState {
+        let chainPath = file(Self.chainFile)
+        guard FileSystem.exists(chainPath) else { return ChainState(installation: installation) }
+        let data = try FileSystem.read(chainPath, maxBytes: 64 * 1024)
+        do {
+            let state = try JSONDecoder().decode(ChainState.self, from: Data(data))
+            guard state.installation == installation else {
+                throw StateError.malformed(file: chainPath, reason: "records installation \(state.installation), not \(installation)")
+            }
+            return state
+        } catch let error as StateError {
+            throw error
+        } catch {
+            throw StateError.malformed(file: chainPath, reason: "cannot be decoded (\(error))")
+        }
+    }
+
+    public func saveChain(_ state: ChainState) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try DurableDirectory(path: path).publish([UInt8](try encoder.encode(state)) + [0x0a], as: Self.chainFile, permissions: 0o600, replace: true)
+    }
+}
+
+public enum StateError: Error, Equatable, CustomStringConvertible {
+    case noIdentity(String)
+    case identityExists(String)
+    case keyTooOpen(file: String, mode: mode_t)
+    case malformed(file: String, reason: String)
+    case insideSpool(state: String, spool: String)
+
+    public var description: String {
+        switch self {
+        case .noIdentity(let dir):
+            return "no installation identity in \(dir); run 'spooler keygen --state \(dir)' (collect creates one on a fresh state directory)"
+        case .identityExists(let file):
+            return "a signing key already exists at \(file); replacing it starts a new installation chain. Use --force to replace it"
+        case .keyTooOpen(let file, let mode):
+            return "private key \(file) is readable by group or others (mode \(String(mode, radix: 8))); fix it with: chmod 600 \(file)"
+        case .malformed(let file, let reason):
+            return "\(file): \(reason)"
+        case .insideSpool(let state, let spool):
+            return "state directory \(state) is inside the spool directory \(spool); the private key would be carried out with the entries. Choose a --state outside the spool"
+        }
+    }
+}
