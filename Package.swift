@@ -10,11 +10,17 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "spooler", targets: ["spooler"]),
+        .executable(name: "uploader", targets: ["uploader"]),
+        .executable(name: "receiver", targets: ["receiver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Networking and storage: uploader and receiver only, never the spooler.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // System libraries
@@ -51,6 +57,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Connected side: replay with a retry ledger, and the reference receiver.
+        .target(
+            name: "ReplayClient",
+            dependencies: [
+                "SpoolFormat",
+                "SpoolStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ReceiverServer",
+            dependencies: [
+                "SpoolFormat",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Executables: argument parsing and wiring only.
         .executableTarget(
             name: "spooler",
@@ -58,6 +87,27 @@ let package = Package(
                 "SpoolFormat",
                 "SpoolStore",
                 "TelemetryReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "uploader",
+            dependencies: [
+                "ReplayClient",
+                "SpoolFormat",
+                "SpoolStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "receiver",
+            dependencies: [
+                "ReceiverServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,6 +129,15 @@ let package = Package(
         .testTarget(
             name: "SpoolerCommandTests",
             dependencies: ["spooler", "SpoolFormat", "SpoolStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: [
+                "uploader", "receiver", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],
