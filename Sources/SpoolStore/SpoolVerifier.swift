@@ -43,9 +43,21 @@ public struct SpoolVerifier: Sendable {
         var digest: EntryDigest
         var previous: EntryDigest
         var kind: EntryKind
+        /// The checked entry itself, for ``verify(directory:onValidEntry:)``.
+        var entry: SpoolEntry? = nil
     }
 
     public func verify(directory: String) throws -> Report {
+        try verify(directory: directory, onValidEntry: { _ in })
+    }
+
+    /// Verifies like ``verify(directory:)`` and hands each entry that passes the per-entry checks
+    /// (signature, trust, metadata, name) to `onValidEntry`, in name order, batch by batch.
+    ///
+    /// Chain problems (gaps, broken links) are reported in the returned report, not withheld from
+    /// `onValidEntry`; a caller that acts on entries decides what a chain problem means for them.
+    /// - Important: `onValidEntry` runs on the calling thread; an error it throws ends the check.
+    public func verify(directory: String, onValidEntry: (SpoolEntry) throws -> Void) throws -> Report {
         let listing = try SpoolListing(directory: directory)
         var report = Report(directory: directory)
         for name in listing.temporaries {
@@ -71,6 +83,7 @@ public struct SpoolVerifier: Sendable {
                 switch result {
                 case .success(let link):
                     report.validEntries += 1
+                    if let entry = link.entry { try onValidEntry(entry) }
                     chain.add(link, problems: &report.problems)
                 case .failure(let problem):
                     report.problems.append(problem.problem)
@@ -126,7 +139,7 @@ public struct SpoolVerifier: Sendable {
         guard entry.name == name else {
             return fail("name_mismatch", "holds entry \(entry.name.stem) (installation \(entry.metadata.installation), sequence \(entry.metadata.sequence)): renamed, swapped or duplicated")
         }
-        return .success(Link(name: name, digest: entry.digest, previous: entry.metadata.previous, kind: entry.metadata.kind))
+        return .success(Link(name: name, digest: entry.digest, previous: entry.metadata.previous, kind: entry.metadata.kind, entry: entry))
     }
 }
 
