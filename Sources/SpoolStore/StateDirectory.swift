@@ -74,6 +74,25 @@ public struct StateDirectory: Sendable {
         return Identity(installation: idText, signingKey: key)
     }
 
+    /// Loads the identity, creating one first on a fresh state directory.
+    public func loadOrCreateIdentity() throws -> (identity: Identity, created: Bool) {
+        if hasIdentity { return (try loadIdentity(), false) }
+        return (try createIdentity(), true)
+    }
+
+    /// The installation ID and public key only: enough to verify, without reading the private key.
+    public func loadPublicIdentity() throws -> (installation: String, key: SSHPublicKey) {
+        let idPath = file(Self.installationFile), keyPath = file(Self.publicKeyFile)
+        guard FileSystem.exists(idPath), FileSystem.exists(keyPath) else { throw StateError.noIdentity(path) }
+        let installation = String(decoding: try FileSystem.read(idPath, maxBytes: 1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = String(decoding: try FileSystem.read(keyPath, maxBytes: 4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        do {
+            return (installation, try SSHPublicKey(openSSHLine: line))
+        } catch {
+            throw StateError.malformed(file: keyPath, reason: "\(error)")
+        }
+    }
+
     /// Creates a new installation ID and key pair. Refuses to replace existing ones unless `force`.
     @discardableResult
     public func createIdentity(force: Bool = false) throws -> Identity {

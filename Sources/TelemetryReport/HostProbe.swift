@@ -1,0 +1,91 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Figures about the host and the watched server process, read from the kernel.
+public struct HostProbe: Sendable {
+    /// Where `/proc`, `/etc/os-release` and the container markers are read (tests point it elsewhere).
+    public var root: String
+
+    public init(root: String = "/") { self.root = root }
+
+    private func path(_ relative: String) -> String { (root as NSString).appendingPathComponent(relative) }
+
+    private func text(_ relative: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path(relative)) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `ID` and `VERSION_ID` of os-release, e.g. ("debian", "12").
+    public func operatingSystem() -> (name: String, version: String)? {
+        guard let release = text("etc/os-release") ?? text("usr/lib/os-release") else { return nil }
+        var fields: [String: String] = [:]
+        for line in release.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            fields[String(line[..<eq])] = line[line.index(after: eq)...].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+        }
+        guard let name = fields["ID"] else { return nil }
+        return (name, fields["VERSION_ID"] ?? "unknown")
+    }
+
+    /// The CPU architecture as `uname -m` prints it.
+    public func architecture() -> String {
+        var info = utsname()
+        uname(&info)
+        return withUnsafePointer(to: &info.machine) { $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) } }
+    }
+
+    /// True inside Docker, Podman, Kubernetes, LXC or systemd-nspawn.
+    public func isContainer() -> Bool {
+        if FileManager.default.fileExists(atPath: path(".dockerenv")) || FileManager.default.fileExists(atPath: path("run/.containerenv")) {
+            return true
+        }
+        if let cgroup = text("proc/1/cgroup"), ["docker", "kubepods", "containerd", "lxc", "libpod"].contains(where: cgroup.contains) {
+            return true
+        }
+        if let environ = text("proc/1/environ"), environ.split(separator: "\0").contains(where: { $0.hasPrefix("container=") }) {
+            return true
+        }
+        return false
+    }
+
+    /// The pid of the first process whose `comm` is `name`.
+    public func pid(named name: String) -> Int32? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path("proc")) else { return nil }
+        for entry in names.compactMap(Int32.init).sorted() {
+            if text("proc/\(entry)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines) == name { return entry }
+        }
+        return nil
+    }
+
+    public func pid(fromFile file: String) -> Int32? {
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        return Int32(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Resident memory of a process, in bytes.
+    public func residentBytes(pid: Int32) -> UInt64? {
+        guard let status = text("proc/\(pid)/status") else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count >= 2, let kib = UInt64(fields[1]) { return kib * 1024 }
+        }
+        return nil
+    }
+
+    /// CPU time a process has used (user + system) and its start, both in seconds since boot.
+    public func cpuTimes(pid: Int32) -> (cpuSeconds: Double, startedAt: Double)? {
+        guard let stat = text("proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name, which may itself contain spaces and parentheses.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let utime = Double(fields[11]), let stime = Double(fields[12]), let start = Double(fields[19]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return ((utime + stime) / ticks, start / ticks)
+    }
+
+    /// Seconds since boot.
+    public func uptime() -> Double? {
+        text("proc/uptime")?.split(separator: " ").first.flatMap { Double($0) }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import SpoolFormat
+import SpoolStore
+
+extension SpoolerCommand {
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the installation ID and the Ed25519 signing key pair in the state directory.")
+
+        @OptionGroup var options: SpoolOptions
+
+        @Flag(help: "Replace an existing key and installation ID (starts a new chain).")
+        var force = false
+
+        func run() throws {
+            let state = options.stateDirectory
+            let identity = try state.createIdentity(force: force)
+            print("installation \(identity.installation)")
+            print("private key  \(state.path)/\(StateDirectory.privateKeyFile) (mode 600)")
+            print("public key   \(state.path)/\(StateDirectory.publicKeyFile)")
+            print("fingerprint  \(identity.publicKey.fingerprint)")
+        }
+    }
+
+    struct Pubkey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print this installation's public key in OpenSSH form.")
+
+        @OptionGroup var options: SpoolOptions
+
+        @Flag(help: "Print a line for an OpenSSH allowed_signers file, for 'ssh-keygen -Y verify'.")
+        var allowedSigners = false
+
+        func run() throws {
+            let (installation, key) = try options.stateDirectory.loadPublicIdentity()
+            if allowedSigners {
+                print(AllowedSigners.line(principal: installation, namespace: SpoolEntry.namespace, key: key))
+            } else {
+                print(key.openSSHLine(comment: installation))
+            }
+        }
+    }
+}

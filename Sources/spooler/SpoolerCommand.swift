@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct SpoolerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spooler",
+        abstract: "Spool signed, compressed telemetry reports on a disconnected server.",
+        discussion: "Entries are written to a spool directory, to be carried out and uploaded elsewhere. The spooler contains no network code.",
+        subcommands: [Collect.self, Preview.self, Verify.self, Inspect.self, Keygen.self, Pubkey.self]
+    )
+
+    /// Usage errors exit with 2 (not argument-parser's 64), so scripts can tell them from problems found (1).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The exit statuses shared by all subcommands.
+enum ExitStatus {
+    static let problems: Int32 = 1
+    static let usage: Int32 = 2
+}
