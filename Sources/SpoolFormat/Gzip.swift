@@ -30,26 +30,42 @@ public enum Gzip {
         case zlib(Int32)
     }
 
-    /// Compresses `input` as one gzip member (no file name, mtime 0), so output is reproducible.
-    public static func compressMember(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
-        var stream = z_stream()
+    /// The only member header entries use: deflate, no flags, mtime 0, no extra flags, OS Unix.
+    ///
+    /// RFC 1952 leaves MTIME, XFL and OS unchecked by any CRC; requiring these exact bytes means
+    /// a change to any byte of an entry file is detected.
+    public static let canonicalHeader: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
+
+    /// Compresses `input` as one gzip member with ``canonicalHeader`` (level 6, which sets XFL 0).
+    public static func compressMember(_ input: [UInt8]) throws -> [UInt8] {
+        // zlib's state points back at the stream, so the stream needs a stable address.
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer { stream.deallocate() }
         var rc = deflateInit2_(
-            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
             zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw Failure.zlib(rc) }
-        defer { deflateEnd(&stream) }
+        defer { deflateEnd(stream) }
+        // zlib keeps this pointer until deflate finishes, so it must not be a temporary.
+        let header = UnsafeMutablePointer<gz_header>.allocate(capacity: 1)
+        header.initialize(to: gz_header())
+        header.pointee.os = 3 // Unix, whatever platform zlib was built for
+        defer { header.deallocate() }
+        rc = deflateSetHeader(stream, header)
+        guard rc == Z_OK else { throw Failure.zlib(rc) }
 
-        let bound = Int(deflateBound(&stream, uLong(input.count))) + 32
+        let bound = Int(deflateBound(stream, uLong(input.count))) + 32
         var output = [UInt8](repeating: 0, count: bound)
         var input = input
         let produced: Int = input.withUnsafeMutableBufferPointer { inBuf in
             output.withUnsafeMutableBufferPointer { outBuf in
-                stream.next_in = inBuf.baseAddress
-                stream.avail_in = uInt(inBuf.count)
-                stream.next_out = outBuf.baseAddress
-                stream.avail_out = uInt(outBuf.count)
-                rc = deflate(&stream, Z_FINISH)
-                return outBuf.count - Int(stream.avail_out)
+                stream.pointee.next_in = inBuf.baseAddress
+                stream.pointee.avail_in = uInt(inBuf.count)
+                stream.pointee.next_out = outBuf.baseAddress
+                stream.pointee.avail_out = uInt(outBuf.count)
+                rc = deflate(stream, Z_FINISH)
+                return outBuf.count - Int(stream.pointee.avail_out)
             }
         }
         guard rc == Z_STREAM_END else { throw Failure.zlib(rc) }
@@ -64,7 +80,7 @@ public enum Gzip {
     ///   member, or a limit is passed. Output is produced in bounded chunks and never sized
     ///   from the ISIZE trailer.
     public static func decompressMembers(
-        _ data: [UInt8], expectedMembers: Int, limits: Limits
+        _ data: [UInt8], expectedMembers: Int, limits: Limits, requireCanonicalHeader: Bool = false
     ) throws -> [[UInt8]] {
         guard data.count >= 2, data[0] == 0x1f, data[1] == 0x8b else { throw Failure.notGzip }
         let outputCap = min(limits.maxOutputBytes, max(data.count, 1) &* limits.maxRatio)
@@ -73,10 +89,12 @@ public enum Gzip {
         var totalOut = 0
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
 
-        var stream = z_stream()
-        var rc = inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer { stream.deallocate() }
+        var rc = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw Failure.zlib(rc) }
-        defer { inflateEnd(&stream) }
+        defer { inflateEnd(stream) }
 
         try data.withUnsafeBufferPointer { inBuf in
             while offset < data.count {
@@ -89,17 +107,21 @@ public enum Gzip {
                         ? Failure.corrupt("member \(members.count + 1) has no gzip header")
                         : Failure.trailingBytes(data.count - offset)
                 }
-                rc = inflateReset(&stream)
+                if requireCanonicalHeader,
+                   data.count - offset < canonicalHeader.count || !data[offset..<offset + canonicalHeader.count].elementsEqual(canonicalHeader) {
+                    throw Failure.corrupt("member \(members.count + 1) does not start with the canonical header \(canonicalHeader.map { String($0, radix: 16) }.joined(separator: " "))")
+                }
+                rc = inflateReset(stream)
                 guard rc == Z_OK else { throw Failure.zlib(rc) }
-                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress! + offset)
-                stream.avail_in = uInt(data.count - offset)
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress! + offset)
+                stream.pointee.avail_in = uInt(data.count - offset)
                 var member: [UInt8] = []
                 while true {
                     let (status, produced) = chunk.withUnsafeMutableBufferPointer { outBuf in
-                        stream.next_out = outBuf.baseAddress
-                        stream.avail_out = uInt(outBuf.count)
-                        let status = inflate(&stream, Z_NO_FLUSH)
-                        return (status, outBuf.count - Int(stream.avail_out))
+                        stream.pointee.next_out = outBuf.baseAddress
+                        stream.pointee.avail_out = uInt(outBuf.count)
+                        let status = inflate(stream, Z_NO_FLUSH)
+                        return (status, outBuf.count - Int(stream.pointee.avail_out))
                     }
                     totalOut += produced
                     if totalOut > limits.maxOutputBytes { throw Failure.tooLarge(limit: limits.maxOutputBytes) }
@@ -110,19 +132,19 @@ public enum Gzip {
                         break
                     case Z_OK:
                         continue
-                    case Z_BUF_ERROR where stream.avail_in == 0:
+                    case Z_BUF_ERROR where stream.pointee.avail_in == 0:
                         throw Failure.truncated
                     case Z_BUF_ERROR:
                         continue
                     case Z_DATA_ERROR:
-                        let message = stream.msg.map { String(cString: $0) } ?? "invalid data"
+                        let message = stream.pointee.msg.map { String(cString: $0) } ?? "invalid data"
                         throw Failure.corrupt(message)
                     default:
                         throw Failure.zlib(status)
                     }
                     break
                 }
-                offset = data.count - Int(stream.avail_in)
+                offset = data.count - Int(stream.pointee.avail_in)
                 members.append(member)
             }
         }

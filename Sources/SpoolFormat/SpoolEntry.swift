@@ -79,7 +79,7 @@ public struct SpoolEntry: Sendable {
         let signature = try parseSignature(signatureText, limits: limits)
         let members: [[UInt8]]
         do {
-            members = try Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip)
+            members = try Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip, requireCanonicalHeader: true)
         } catch let failure as Gzip.Failure {
             throw .gzip(failure)
         } catch {
