@@ -29,6 +29,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
 
         // Core libraries: no networking code in any of these (the spooler links them).
         .target(
@@ -52,6 +57,9 @@ let package = Package(
             name: "TelemetryReport",
             dependencies: [
                 "SpoolFormat",
+                "SpoolStore",
+                "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -129,6 +137,11 @@ let package = Package(
         .testTarget(
             name: "SpoolerCommandTests",
             dependencies: ["spooler", "SpoolFormat", "SpoolStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TelemetryReportTests",
+            dependencies: ["spooler", "TelemetryReport", "SpoolStore", "SpoolFormat"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
