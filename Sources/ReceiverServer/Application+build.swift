@@ -1,0 +1,162 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SpoolFormat
+
+/// Builds the receiver: the entry routes, `GET /summary`, the store and fault injection.
+///
+/// Used by the `receiver` executable and by tests, which can drive it with HummingbirdTesting.
+/// - Parameters:
+///   - configuration: address, database, trust, body limit and faults.
+///   - logger: the application's logger.
+///   - onListening: called with the base URL once the server listens (e.g. `http://127.0.0.1:PORT`).
+/// - Throws: when the database cannot be opened or migrated.
+public func buildApplication(
+    _ configuration: ReceiverConfiguration, logger: Logger,
+    onListening: @escaping @Sendable (String) -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let store = try ReceiverStore(path: configuration.databasePath)
+    let receiver = EntryReceiver(configuration: configuration, store: store, logger: logger)
+    let router = Router(context: ReceiverContext.self)
+    router.get("summary") { _, _ in try await receiver.summaryResponse() }
+    router.on("**", method: .post) { request, context in await receiver.receive(request, context: context) }
+    router.on("**", method: .put) { request, context in await receiver.receive(request, context: context) }
+    let host = configuration.host
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: configuration.port), serverName: "telemetry-spool-receiver"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            onListening("http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+        },
+        logger: logger
+    )
+}
+
+/// Handles entry requests: faults, body limit, verification, storage, answers.
+final class EntryReceiver: Sendable {
+    let configuration: ReceiverConfiguration
+    let store: ReceiverStore
+    let committer: GroupCommit
+    let reader: EntryRequestReader
+    let faults: FaultInjector
+    let counters = RequestCounters()
+    let logger: Logger
+
+    init(configuration: ReceiverConfiguration, store: ReceiverStore, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        let pinKeys = configuration.allowedSigners == nil
+        committer = GroupCommit(store: store, pinKeys: pinKeys)
+        reader = EntryRequestReader(trust: configuration.allowedSigners.map { $0 as any SignerTrust } ?? PinnedLaterTrust())
+        faults = FaultInjector(configuration.faults)
+    }
+
+    func summaryResponse() async throws -> Response {
+        var summary = try await store.summary()
+        summary.requests = counters.snapshot()
+        return Self.json(summary, status: .ok)
+    }
+
+    func receive(_ request: Request, context: ReceiverContext) async -> Response {
+        var request = request
+        let decision = faults.decide()
+        if configuration.faults.delayMilliseconds > 0 {
+            try? await Task.sleep(for: .milliseconds(configuration.faults.delayMilliseconds))
+        }
+        if decision == .dropBefore {
+            return drop(context)
+        }
+        if decision == .fail {
+            var headers: HTTPFields = [:]
+            if let retryAfter = configuration.faults.retryAfter { headers[.retryAfter] = retryAfter.headerValue() }
+            let status = HTTPResponse.Status(code: configuration.faults.failStatus)
+            return answer(Refusal(status: status, code: "injected_fault", message: "fault injected by the receiver (--fail-rate)", headers: headers))
+        }
+        do {
+            let limit = configuration.maxBodyBytes
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+                throw Refusal(status: .contentTooLarge, code: "body_too_large", message: "the body has \(length) bytes, more than the limit of \(limit)")
+            }
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: limit)
+            } catch is NIOTooManyBytesError {
+                throw Refusal(status: .contentTooLarge, code: "body_too_large", message: "the body is larger than the limit of \(limit) bytes")
+            }
+            let entry = try reader.read(method: request.method, path: request.uri.path, headers: request.headers, body: Array(buffer: body))
+            let outcome = try await committer.submit(ReceivedEntry(entry: entry))
+            if decision == .dropAfter { return drop(context) }
+            switch outcome {
+            case .stored:
+                return respond(.created, ["status": "stored", "digest": entry.digest.description])
+            case .duplicate:
+                return respond(.ok, ["status": "duplicate", "digest": entry.digest.description])
+            case .conflict(let existing):
+                throw Refusal(status: .conflict, code: "sequence_conflict",
+                              message: "installation \(entry.metadata.installation) sequence \(entry.metadata.sequence) is stored with digest \(existing), not \(entry.digest)")
+            case .foreignKey(let pinned):
+                throw Refusal(status: .forbidden, code: "key_not_pinned",
+                              message: "installation \(entry.metadata.installation) is pinned to key \(pinned), but this entry is signed by \(entry.signature.publicKey.fingerprint)")
+            }
+        } catch let refusal as Refusal {
+            return answer(refusal)
+        } catch {
+            logger.error("cannot store entry", metadata: ["error": "\(error)"])
+            return answer(Refusal(status: .internalServerError, code: "store_failed", message: "the receiver could not store the entry"))
+        }
+    }
+
+    private func drop(_ context: ReceiverContext) -> Response {
+        counters.countDrop()
+        context.channel.close(mode: .all, promise: nil)
+        return Response(status: .internalServerError)
+    }
+
+    private func respond(_ status: HTTPResponse.Status, _ fields: [String: String]) -> Response {
+        counters.count(status.code)
+        return Self.json(fields, status: status)
+    }
+
+    private func answer(_ refusal: Refusal) -> Response {
+        counters.count(refusal.status.code)
+        var response = Self.json(["error": ["code": refusal.code, "message": refusal.message]], status: refusal.status)
+        response.headers.append(contentsOf: refusal.headers)
+        return response
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data + [0x0a])))
+    }
+}
+
+/// Entry requests answered since start, by status.
+final class RequestCounters: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requests = ReceiverSummary.Requests()
+
+    func count(_ status: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        requests.total += 1
+        requests.byStatus[String(status), default: 0] += 1
+    }
+
+    func countDrop() {
+        lock.lock()
+        defer { lock.unlock() }
+        requests.total += 1
+        requests.dropped += 1
+    }
+
+    func snapshot() -> ReceiverSummary.Requests {
+        lock.lock()
+        defer { lock.unlock() }
+        return requests
+    }
+}
