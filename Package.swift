@@ -149,9 +149,14 @@ let package = Package(
             dependencies: ["SpoolStore", "SpoolFormat"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SpoolerCommandTests",
-            dependencies: ["spooler", "SpoolFormat", "SpoolStore"],
+            dependencies: ["spooler", "SpoolFormat", "SpoolStore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

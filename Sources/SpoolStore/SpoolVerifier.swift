@@ -13,6 +13,13 @@ public struct SpoolVerifier: Sendable {
             public var entries: Int
             public var firstSequence: UInt64
             public var lastSequence: UInt64
+
+            public init(installation: String, entries: Int, firstSequence: UInt64, lastSequence: UInt64) {
+                self.installation = installation
+                self.entries = entries
+                self.firstSequence = firstSequence
+                self.lastSequence = lastSequence
+            }
         }
 
         public var directory: String

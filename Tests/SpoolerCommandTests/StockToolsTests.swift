@@ -1,0 +1,47 @@
+import Foundation
+import SpoolFormat
+import Testing
+import TestSupport
+
+/// The auditor's promise: stock tools read and verify entries, exactly as the README shows.
+@Suite("Stock tools accept spooled entries", .serialized)
+struct StockToolsTests {
+    @Test("gzip -t, zcat and ssh-keygen -Y verify accept every spooled entry", .timeLimit(.minutes(1)))
+    func stockTools() throws {
+        let spooler = try Spooler()
+        let paths = try (0..<3).map { _ in try spooler.collect() }
+        let signers = try spooler.run("pubkey", "--state", spooler.state, "--allowed-signers")
+        try signers.stdout.write(toFile: spooler.work.file("allowed_signers"), atomically: true, encoding: .utf8)
+        let installation = try String(contentsOfFile: spooler.state + "/installation-id", encoding: .utf8).trimmingCharacters(in: .newlines)
+
+        for path in paths {
+            #expect(try Command.run("gzip", ["-t", path], in: spooler.work.path).status == 0)
+            let zcat = try Command.run("zcat", [path], in: spooler.work.path)
+            #expect(zcat.status == 0)
+            #expect(zcat.lines.count == 2)
+            #expect(zcat.lines[0].hasPrefix("{\"bodyLength\":"))
+            // As in the README: zcat ENTRY | ssh-keygen -Y verify -f allowed_signers -I ID -n NAMESPACE -s ENTRY.sig
+            let verify = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", installation, "-n", SpoolEntry.namespace, "-s", path + ".sig"],
+                                         in: spooler.work.path, input: Data(zcat.stdout.utf8))
+            #expect(verify.status == 0, "ssh-keygen: \(verify.stdout) \(verify.stderr)")
+            #expect(verify.stdout.contains("Good \"\(SpoolEntry.namespace)\" signature for \(installation)"))
+        }
+
+        // And it refuses a changed body.
+        let zcat = try Command.run("zcat", [paths[0]], in: spooler.work.path)
+        let changed = zcat.stdout.replacingOccurrences(of: "\"schema\":1", with: "\"schema\":2")
+        #expect(changed != zcat.stdout)
+        let refused = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", installation, "-n", SpoolEntry.namespace, "-s", paths[0] + ".sig"],
+                                      in: spooler.work.path, input: Data(changed.utf8))
+        #expect(refused.status != 0)
+    }
+
+    @Test("the committed test vector verifies with ssh-keygen", .timeLimit(.minutes(1)))
+    func vectorWithSSHKeygen() throws {
+        let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("SpoolFormatTests/Vectors").path
+        let zcat = try Command.run("zcat", ["entry.json.gz"], in: vectors)
+        let verify = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", "b58572c3-faca-420c-8df7-178ea2d410b2", "-n", SpoolEntry.namespace, "-s", "entry.json.gz.sig"],
+                                     in: vectors, input: Data(zcat.stdout.utf8))
+        #expect(verify.status == 0, "\(verify.stderr)")
+    }
+}
