@@ -1,0 +1,251 @@
+import Foundation
+import GRDB
+import SpoolFormat
+import SpoolStore
+
+/// The uploader's retry ledger: a SQLite database (GRDB, WAL, `synchronous = FULL`).
+///
+/// One row per entry ever seen (installation, sequence, digest, state, next attempt time, the
+/// reason of a rejection or quarantine), every attempt (time, status, error, latency) and the
+/// keys pinned per installation under trust on first use.
+///
+/// Crash safety: the ledger never records that a request is in flight. An entry stays pending or
+/// retrying until its answer is committed, so after a crash at any point the next run sends again
+/// what may not have arrived; the receiver deduplicates by `Idempotency-Key`.
+public final class Ledger: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// The default: `$UPLOADER_LEDGER`, else `$XDG_STATE_HOME/telemetry-spool/uploader-ledger.sqlite`,
+    /// else `~/.local/state/telemetry-spool/uploader-ledger.sqlite`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = environment["UPLOADER_LEDGER"], !explicit.isEmpty { return explicit }
+        if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty { return xdg + "/telemetry-spool/uploader-ledger.sqlite" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/telemetry-spool/uploader-ledger.sqlite"
+    }
+
+    /// Opens (creating if needed) the ledger at `path`.
+    /// - Parameter readOnly: read an existing ledger: create nothing, migrate nothing.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        // Always opened read-write: a read-only WAL database cannot be opened once its -shm file is gone.
+        if !readOnly {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            if !readOnly { try Self.migrator.migrate(pool) }
+        } catch {
+            throw LedgerError(path: path, reason: "\(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE entry (
+                    id INTEGER PRIMARY KEY,
+                    digest TEXT UNIQUE,
+                    installation TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    file TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    nextAttempt REAL,
+                    lastStatus INTEGER,
+                    lastError TEXT,
+                    reason TEXT,
+                    productVersion TEXT,
+                    firstSeen REAL NOT NULL,
+                    updated REAL NOT NULL,
+                    deliveredAt REAL
+                );
+                CREATE INDEX entry_installation ON entry (installation, sequence);
+                CREATE INDEX entry_state ON entry (state);
+                CREATE TABLE attempt (
+                    id INTEGER PRIMARY KEY,
+                    entry INTEGER NOT NULL REFERENCES entry (id),
+                    at REAL NOT NULL,
+                    status INTEGER,
+                    error TEXT,
+                    latencyMs REAL NOT NULL
+                );
+                CREATE INDEX attempt_entry ON attempt (entry);
+                CREATE TABLE pinnedKey (
+                    installation TEXT PRIMARY KEY,
+                    publicKey TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    pinnedAt REAL NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Pins
+
+    public func pins() throws -> [String: SSHPublicKey] {
+        try pool.read { db in
+            var pins: [String: SSHPublicKey] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT installation, publicKey FROM pinnedKey") {
+                let line: String = row["publicKey"]
+                pins[row["installation"]] = try SSHPublicKey(openSSHLine: line)
+            }
+            return pins
+        }
+    }
+
+    // MARK: Registering a scan
+
+    /// An entry to send in this run.
+    public struct Work: Sendable {
+        public var id: Int64
+        public var name: EntryName
+        public var digest: EntryDigest
+        public var attempts: Int
+        public var due: Date
+    }
+
+    /// What the ledger already knew about a scan's entries.
+    public struct Registration: Sendable {
+        public var work: [Work] = []
+        public var alreadyDelivered = 0
+        public var alreadyRejected = 0
+        public var quarantined = 0
+    }
+
+    /// Records a scan in one transaction: new entries as pending, quarantined ones with their
+    /// reason, and the keys pinned by the scan. Returns the entries still to send.
+    public func register(_ scan: SpoolScan, now: Date = Date()) throws -> Registration {
+        try pool.write { db in
+            let time = now.timeIntervalSince1970
+            var registration = Registration()
+            for (installation, key) in scan.newPins {
+                try db.execute(sql: """
+                    INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (installation) DO NOTHING
+                    """, arguments: [installation, key.openSSHLine(), key.fingerprint, time])
+            }
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO entry (digest, installation, sequence, file, state, productVersion, firstSeen, updated)
+                VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
+                ON CONFLICT (digest) DO UPDATE SET file = excluded.file,
+                    state = CASE WHEN state = 'quarantined' THEN 'pending' ELSE state END,
+                    reason = CASE WHEN state = 'quarantined' THEN NULL ELSE reason END
+                RETURNING id, state, attempts, nextAttempt
+                """)
+            for entry in scan.accepted {
+                let row = try Row.fetchOne(insert, arguments: [
+                    entry.digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile,
+                    entry.productVersion, time, time,
+                ])!
+                switch LedgerEntryState(rawValue: row["state"]) ?? .pending {
+                case .delivered: registration.alreadyDelivered += 1
+                case .rejected: registration.alreadyRejected += 1
+                case .quarantined: registration.quarantined += 1
+                case .pending, .retrying:
+                    let next: Double? = row["nextAttempt"]
+                    registration.work.append(Work(
+                        id: row["id"], name: entry.name, digest: entry.digest, attempts: row["attempts"],
+                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now))
+                }
+            }
+            for entry in scan.quarantined {
+                registration.quarantined += 1
+                let reason = "\(entry.code): \(entry.message)"
+                if let digest = entry.digest {
+                    try db.execute(sql: """
+                        INSERT INTO entry (digest, installation, sequence, file, state, reason, firstSeen, updated)
+                        VALUES (?, ?, ?, ?, 'quarantined', ?, ?, ?)
+                        ON CONFLICT (digest) DO UPDATE SET state = 'quarantined', reason = excluded.reason, updated = excluded.updated
+                        WHERE state IN ('pending', 'retrying', 'quarantined')
+                        """, arguments: [digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile, reason, time, time])
+                } else {
+                    // Unreadable entries have no digest: one row per file name and reason.
+                    let existing = try Int64.fetchOne(db, sql: """
+                        SELECT id FROM entry WHERE digest IS NULL AND state = 'quarantined' AND installation = ? AND sequence = ? AND reason = ?
+                        """, arguments: [entry.name.installation, Int64(entry.name.sequence), reason])
+                    if let existing {
+                        try db.execute(sql: "UPDATE entry SET updated = ? WHERE id = ?", arguments: [time, existing])
+                    } else {
+                        try db.execute(sql: """
+                            INSERT INTO entry (digest, installation, sequence, file, state, reason, firstSeen, updated)
+                            VALUES (NULL, ?, ?, ?, 'quarantined', ?, ?, ?)
+                            """, arguments: [entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile, reason, time, time])
+                    }
+                }
+            }
+            return registration
+        }
+    }
+
+    // MARK: Attempts
+
+    /// The result of one attempt, as the ledger records it.
+    public struct AttemptRecord: Sendable {
+        public var entry: Int64
+        public var at: Date
+        public var status: Int?
+        public var error: String?
+        public var latency: TimeInterval
+        /// The state after the attempt, with the next attempt time when retrying and the reason
+        /// when rejected or quarantined.
+        public var state: LedgerEntryState
+        public var nextAttempt: Date?
+        public var reason: String?
+        /// False for checks that fail before anything is sent (the file changed): no attempt row.
+        public var sent: Bool = true
+    }
+
+    /// Records attempts and their entries' new states in one transaction.
+    public func record(_ attempts: [AttemptRecord]) throws {
+        guard !attempts.isEmpty else { return }
+        try pool.write { db in
+            let insert = try db.cachedStatement(sql: "INSERT INTO attempt (entry, at, status, error, latencyMs) VALUES (?, ?, ?, ?, ?)")
+            let update = try db.cachedStatement(sql: """
+                UPDATE entry SET state = ?, attempts = attempts + ?, nextAttempt = ?, lastStatus = coalesce(?, lastStatus),
+                    lastError = ?, reason = coalesce(?, reason), updated = ?,
+                    deliveredAt = CASE WHEN ? = 'delivered' THEN ? ELSE deliveredAt END
+                WHERE id = ?
+                """)
+            for attempt in attempts {
+                let at = attempt.at.timeIntervalSince1970
+                if attempt.sent {
+                    try insert.execute(arguments: [attempt.entry, at, attempt.status, attempt.error, attempt.latency * 1000])
+                }
+                try update.execute(arguments: [
+                    attempt.state.rawValue, attempt.sent ? 1 : 0, attempt.nextAttempt?.timeIntervalSince1970, attempt.status,
+                    attempt.error, attempt.reason, at, attempt.state.rawValue, at, attempt.entry,
+                ])
+            }
+        }
+    }
+
+    /// Every recorded attempt of the entry with `digest`, oldest first (for tests and audits).
+    public func attempts(digest: EntryDigest) throws -> [(at: Date, status: Int?, error: String?)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT attempt.at, attempt.status, attempt.error FROM attempt JOIN entry ON entry.id = attempt.entry
+                WHERE entry.digest = ? ORDER BY attempt.id
+                """, arguments: [digest.description]).map { (Date(timeIntervalSince1970: $0["at"]), $0["status"], $0["error"]) }
+        }
+    }
+}
+
+public struct LedgerError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public var description: String {
+        "ledger \(path): \(reason). Choose another file with --ledger FILE or UPLOADER_LEDGER"
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+
+/// What `uploader status` shows: counts by state, the next retry, the latest errors, and per
+/// installation the highest sequence seen and the missing ranges across every upload.
+public struct LedgerStatus: Codable, Sendable {
+    public struct Range: Codable, Sendable, Equatable {
+        public var first: Int64
+        public var last: Int64
+    }
+
+    public struct Installation: Codable, Sendable {
+        public var installation: String
+        public var highestSequence: Int64
+        public var entries: Int
+        public var delivered: Int
+        /// Sequences between 1 and `highestSequence` never seen in a valid entry.
+        public var missing: [Range]
+    }
+
+    public struct Failure: Codable, Sendable {
+        public var at: String
+        public var file: String
+        public var status: Int?
+        public var error: String?
+    }
+
+    public struct Held: Codable, Sendable {
+        public var file: String
+        public var state: String
+        public var attempts: Int
+        public var reason: String
+    }
+
+    public var ledger: String
+    public var counts: [String: Int]
+    public var nextRetry: String?
+    public var latestErrors: [Failure]
+    public var installations: [Installation]
+    /// Rejected (dead letter) and quarantined entries, with their reasons.
+    public var held: [Held]
+}
+
+extension Ledger {
+    public func status(latestErrors limit: Int = 10) throws -> LedgerStatus {
+        try pool.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: LedgerEntryState.allCases.map { ($0.rawValue, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM entry GROUP BY state") {
+                counts[row["state"]] = row["n"]
+            }
+            let next = try Double.fetchOne(db, sql: "SELECT MIN(nextAttempt) FROM entry WHERE state = 'retrying'")
+            let failures = try Row.fetchAll(db, sql: """
+                SELECT attempt.at, entry.file, attempt.status, attempt.error FROM attempt JOIN entry ON entry.id = attempt.entry
+                WHERE attempt.status IS NULL OR attempt.status NOT BETWEEN 200 AND 299
+                ORDER BY attempt.id DESC LIMIT ?
+                """, arguments: [limit]).map {
+                LedgerStatus.Failure(at: Self.timestamp($0["at"]), file: $0["file"], status: $0["status"], error: $0["error"])
+            }
+            let gaps = try Row.fetchAll(db, sql: """
+                SELECT installation, previous + 1 AS first, sequence - 1 AS last FROM (
+                    SELECT installation, sequence,
+                           LAG(sequence, 1, 0) OVER (PARTITION BY installation ORDER BY sequence) AS previous
+                    FROM (SELECT DISTINCT installation, sequence FROM entry WHERE state != 'quarantined'))
+                WHERE sequence > previous + 1 ORDER BY installation, first
+                """)
+            var missing: [String: [LedgerStatus.Range]] = [:]
+            for gap in gaps { missing[gap["installation"], default: []].append(.init(first: gap["first"], last: gap["last"])) }
+            let installations = try Row.fetchAll(db, sql: """
+                SELECT installation, MAX(sequence) AS highest, COUNT(*) AS entries,
+                       SUM(state = 'delivered') AS delivered
+                FROM entry GROUP BY installation ORDER BY installation
+                """).map { row -> LedgerStatus.Installation in
+                let installation: String = row["installation"]
+                return .init(installation: installation, highestSequence: row["highest"], entries: row["entries"],
+                             delivered: row["delivered"], missing: missing[installation] ?? [])
+            }
+            let held = try Row.fetchAll(db, sql: """
+                SELECT file, state, attempts, reason FROM entry WHERE state IN ('rejected', 'quarantined') ORDER BY installation, sequence
+                """).map { LedgerStatus.Held(file: $0["file"], state: $0["state"], attempts: $0["attempts"], reason: $0["reason"] ?? "") }
+            return LedgerStatus(ledger: path, counts: counts, nextRetry: next.map(Self.timestamp), latestErrors: failures,
+                                installations: installations, held: held)
+        }
+    }
+
+    static func timestamp(_ seconds: Double) -> String {
+        Date(timeIntervalSince1970: seconds).formatted(.iso8601)
+    }
+}
+
+extension LedgerStatus {
+    /// The status as text for people.
+    public var text: String {
+        var lines = ["ledger \(ledger)"]
+        for state in LedgerEntryState.allCases {
+            lines.append("  \(state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))\(counts[state.rawValue] ?? 0)")
+        }
+        lines.append("next retry: \(nextRetry ?? "none")")
+        if !installations.isEmpty {
+            lines.append("installations:")
+            for item in installations {
+                let gaps = item.missing.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)...\($0.last)" }
+                lines.append("  \(item.installation): highest sequence \(item.highestSequence), \(item.entries) entries, \(item.delivered) delivered, missing " + (gaps.isEmpty ? "none" : gaps.joined(separator: ", ")))
+            }
+        }
+        if !held.isEmpty {
+            lines.append("rejected and quarantined:")
+            for item in held { lines.append("  \(item.file): \(item.state) after \(item.attempts) attempt(s): \(item.reason)") }
+        }
+        if !latestErrors.isEmpty {
+            lines.append("latest errors:")
+            for failure in latestErrors {
+                lines.append("  \(failure.at) \(failure.file): " + [failure.status.map { "HTTP \($0)" }, failure.error].compactMap { $0 }.joined(separator: " "))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,82 @@
+import SpoolFormat
+import SpoolStore
+
+/// The verification of a spool before upload: `SpoolVerifier`'s report, the entries that may be
+/// sent, and the entries to quarantine, with their reasons.
+public struct SpoolScan: Sendable {
+    /// An entry that passed every per-entry check.
+    public struct Accepted: Sendable {
+        public var name: EntryName
+        public var digest: EntryDigest
+        public var key: SSHPublicKey
+        public var productVersion: String
+    }
+
+    /// An entry that must never be sent.
+    public struct Quarantined: Sendable {
+        public var name: EntryName
+        /// The entry digest, when the entry itself could be read.
+        public var digest: EntryDigest?
+        public var code: String
+        public var message: String
+        public var file: String
+    }
+
+    public var report: SpoolVerifier.Report
+    public var accepted: [Accepted] = []
+    public var quarantined: [Quarantined] = []
+    /// Installations pinned by this scan (trust on first use): their first entry's key.
+    public var newPins: [String: SSHPublicKey] = [:]
+    /// The report's problems and those of trust on first use, in file order.
+    public var problems: [SpoolProblem] = []
+
+    public var isClean: Bool { problems.isEmpty }
+
+    /// Problem codes about the spool or the chain rather than the content of one entry: reported,
+    /// but no reason to withhold an entry.
+    static let notAboutOneEntry: Set<String> = [
+        "leftover_temporary", "leftover_incomplete", "entry_missing", "stray_file", "sequence_gap", "chain_broken",
+    ]
+
+    /// Verifies `directory` with `SpoolVerifier`, then applies trust on first use within the spool:
+    /// an installation not pinned yet is pinned to the key of its first valid entry, and its
+    /// entries signed by another key are quarantined.
+    public static func run(directory: String, trust: TrustSource) throws -> SpoolScan {
+        var valid: [Accepted] = []
+        let report = try SpoolVerifier(trust: trust.trust).verify(directory: directory) { entry in
+            valid.append(Accepted(name: entry.name, digest: entry.digest, key: entry.signature.publicKey,
+                                  productVersion: entry.metadata.productVersion))
+        }
+        var scan = SpoolScan(report: report)
+        scan.problems = report.problems
+        var pinned: [String: SSHPublicKey] = [:]
+        if case .firstUse(let pins) = trust { pinned = pins }
+        for entry in valid {
+            let installation = entry.name.installation
+            if case .firstUse = trust {
+                if let pin = pinned[installation] {
+                    if pin != entry.key {
+                        // Only possible within this scan: the ledger's pins were checked by the verifier.
+                        let message = "signed by key \(entry.key.fingerprint), but installation \(installation) was pinned to \(pin.fingerprint) by its first entry in this spool"
+                        scan.quarantined.append(Quarantined(name: entry.name, digest: entry.digest, code: "key_not_pinned", message: message, file: entry.name.entryFile))
+                        scan.problems.append(SpoolProblem(code: "key_not_pinned", file: entry.name.entryFile, message: message))
+                        continue
+                    }
+                } else {
+                    pinned[installation] = entry.key
+                    scan.newPins[installation] = entry.key
+                }
+            }
+            scan.accepted.append(entry)
+        }
+        // Every entry the verifier did not pass has a problem naming one of its two files.
+        let validNames = Set(valid.map(\.name))
+        var seen = Set<EntryName>()
+        for problem in report.problems where !notAboutOneEntry.contains(problem.code) {
+            guard let name = EntryName(fileName: problem.file), !validNames.contains(name), seen.insert(name).inserted else { continue }
+            scan.quarantined.append(Quarantined(name: name, digest: nil, code: problem.code, message: problem.message, file: problem.file))
+        }
+        scan.problems.sort { ($0.file, $0.code) < ($1.file, $1.code) }
+        return scan
+    }
+}

@@ -1,0 +1,309 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import SpoolFormat
+import SpoolStore
+
+/// What `uploader upload` is told.
+public struct UploadOptions: Sendable {
+    /// The endpoint's base URL; each entry's recorded path is appended.
+    public var endpoint: URL
+    public var concurrency: Int
+    /// Stop when the next attempt is further away than this; the ledger keeps the rest.
+    public var maxWait: TimeInterval
+    public var policy: RetryPolicy
+    public var http: HTTPSettings
+
+    public init(endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings()) {
+        self.endpoint = endpoint
+        self.concurrency = concurrency
+        self.maxWait = maxWait
+        self.policy = policy
+        self.http = http
+    }
+}
+
+/// What an upload run came to.
+public struct UploadSummary: Codable, Sendable, Equatable {
+    /// Entries in the spool.
+    public var entries = 0
+    /// Delivered in this run: stored now (201) or found already stored (200).
+    public var delivered = 0
+    public var duplicates = 0
+    /// Delivered by an earlier run: not sent again.
+    public var alreadyDelivered = 0
+    /// Rejected (dead letter), in this run or before.
+    public var rejected = 0
+    /// Failed verification: never sent.
+    public var quarantined = 0
+    /// Still to deliver: the next attempt is further away than --max-wait.
+    public var waiting = 0
+    /// Requests sent in this run.
+    public var requests = 0
+    public var seconds = 0.0
+    public var nextAttempt: String?
+
+    /// Entries that reached a final state in this run, per second.
+    public var rate: Double { seconds > 0 ? Double(delivered + rejected) / seconds : 0 }
+    public var isComplete: Bool { waiting == 0 && rejected == 0 && quarantined == 0 }
+}
+
+/// Replays a spool's entries to the endpoint, with the ledger deciding what still needs sending.
+///
+/// Each entry is verified twice: with the whole spool before anything is sent (`SpoolScan`), and
+/// again from its files just before its request is built, so a file changed in between is
+/// quarantined, not sent.
+public final class Uploader {
+    public let ledger: Ledger
+    public let options: UploadOptions
+    let logger: Logger
+
+    public init(ledger: Ledger, options: UploadOptions, logger: Logger) {
+        self.ledger = ledger
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Verifies `directory`, records it in the ledger, and sends what is due until everything is
+    /// delivered or rejected, or the next attempt is further away than `maxWait`.
+    /// - Parameter progress: told about every outcome (for a progress bar).
+    public func run(directory: String, trust: TrustSource, progress: (any UploadProgress)? = nil) async throws -> (UploadSummary, SpoolScan) {
+        let start = Date()
+        let scan = try SpoolScan.run(directory: directory, trust: trust)
+        let registration = try ledger.register(scan, now: start)
+        var summary = UploadSummary()
+        summary.entries = scan.report.entries
+        summary.alreadyDelivered = registration.alreadyDelivered
+        summary.rejected = registration.alreadyRejected
+        summary.quarantined = registration.quarantined
+        progress?.started(total: registration.work.count)
+
+        // The trust that re-checks each entry before it is sent, with this scan's pins.
+        let sendTrust: any SignerTrust
+        switch trust {
+        case .allowedSigners(let signers): sendTrust = signers
+        case .firstUse(let pins): sendTrust = LedgerTrust(pins: pins.merging(scan.newPins) { old, _ in old })
+        }
+        guard !registration.work.isEmpty else {
+            summary.seconds = Date().timeIntervalSince(start)
+            return (summary, scan)
+        }
+
+        let client = try options.http.makeClient(endpoint: options.endpoint, concurrency: options.concurrency)
+        var queue = WorkQueue(registration.work)
+        var pending: [Ledger.AttemptRecord] = []
+        var lastFlush = Date()
+        do {
+            try await withThrowingTaskGroup(of: (Ledger.Work, Ledger.AttemptRecord).self) { group in
+                var inFlight = 0
+                while true {
+                    let now = Date()
+                    while inFlight < options.concurrency, let next = queue.peek, next.due <= now {
+                        let work = queue.pop()!
+                        group.addTask { await self.attempt(work, client: client, directory: directory, trust: sendTrust) }
+                        inFlight += 1
+                    }
+                    if inFlight == 0 {
+                        guard let next = queue.peek else { break }
+                        let wait = next.due.timeIntervalSince(Date())
+                        if wait > options.maxWait {
+                            summary.nextAttempt = next.due.formatted(.iso8601)
+                            break
+                        }
+                        try ledger.record(pending)
+                        pending.removeAll(keepingCapacity: true)
+                        lastFlush = Date()
+                        if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1)) }
+                        continue
+                    }
+                    guard let (work, record) = try await group.next() else { break }
+                    inFlight -= 1
+                    if record.sent { summary.requests += 1 }
+                    switch record.state {
+                    case .delivered:
+                        summary.delivered += 1
+                        if record.status == 200 { summary.duplicates += 1 }
+                    case .rejected:
+                        summary.rejected += 1
+                    case .quarantined:
+                        summary.quarantined += 1
+                    case .retrying, .pending:
+                        var again = work
+                        again.attempts += 1
+                        again.due = record.nextAttempt ?? Date()
+                        queue.push(again)
+                    }
+                    pending.append(record)
+                    progress?.finished(record)
+                    if pending.count >= 512 || Date().timeIntervalSince(lastFlush) > 0.25 {
+                        try ledger.record(pending)
+                        pending.removeAll(keepingCapacity: true)
+                        lastFlush = Date()
+                    }
+                }
+            }
+            try ledger.record(pending)
+        } catch {
+            try? ledger.record(pending)
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        summary.waiting = queue.count
+        summary.seconds = Date().timeIntervalSince(start)
+        return (summary, scan)
+    }
+
+    /// One attempt: re-read and re-verify the entry, send it, classify the answer.
+    func attempt(_ work: Ledger.Work, client: HTTPClient, directory: String, trust: any SignerTrust) async -> (Ledger.Work, Ledger.AttemptRecord) {
+        let started = Date()
+        func record(_ state: LedgerEntryState, status: Int? = nil, error: String? = nil, next: Date? = nil, reason: String? = nil, sent: Bool = true) -> (Ledger.Work, Ledger.AttemptRecord) {
+            (work, Ledger.AttemptRecord(entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
+                                        state: state, nextAttempt: next, reason: reason, sent: sent))
+        }
+        let entry: SpoolEntry
+        switch Self.open(work.name, in: directory, trust: trust) {
+        case .success(let opened): entry = opened
+        case .failure(let problem):
+            return record(.quarantined, reason: "\(problem.code): \(problem.message) (checked again before sending)", sent: false)
+        }
+        guard entry.digest == work.digest else {
+            return record(.quarantined, reason: "entry_changed: \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending", sent: false)
+        }
+        let attempts = work.attempts + 1
+        do {
+            let response = try await client.execute(Self.request(for: entry, endpoint: options.endpoint),
+                                                    timeout: .milliseconds(Int64(options.http.requestTimeout * 1000)))
+            let status = Int(response.status.code)
+            let body = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
+            switch RetryPolicy.verdict(status: status) {
+            case .delivered:
+                return record(.delivered, status: status)
+            case .permanent:
+                let message = Self.errorMessage(body)
+                return record(.rejected, status: status, error: message, reason: "HTTP \(status)" + (message.map { ": \($0)" } ?? ""))
+            case .retry:
+                let message = Self.errorMessage(body)
+                if attempts >= options.policy.maxAttempts {
+                    return record(.rejected, status: status, error: message, reason: "gave up after \(attempts) attempts; last: HTTP \(status)" + (message.map { ": \($0)" } ?? ""))
+                }
+                let delay = options.policy.delay(afterAttempts: attempts, status: status, retryAfter: response.headers.first(name: "Retry-After"))
+                return record(.retrying, status: status, error: message, next: Date().addingTimeInterval(delay))
+            }
+        } catch {
+            let message = Self.describe(error)
+            if attempts >= options.policy.maxAttempts {
+                return record(.rejected, error: message, reason: "gave up after \(attempts) attempts; last: \(message)")
+            }
+            return record(.retrying, error: message, next: Date().addingTimeInterval(options.policy.backoff(afterAttempts: attempts)))
+        }
+    }
+
+    static func open(_ name: EntryName, in directory: String, trust: any SignerTrust) -> Result<SpoolEntry, OpenFailure> {
+        let limits = SpoolEntry.Limits()
+        do {
+            let compressed = try FileSystem.read(directory + "/" + name.entryFile, maxBytes: limits.maxFileBytes)
+            let signature = try FileSystem.read(directory + "/" + name.signatureFile, maxBytes: limits.maxSignatureBytes)
+            return openEntry(compressed: compressed, signature: signature, trust: trust, limits: limits).mapError {
+                OpenFailure(code: $0.code, message: $0.description)
+            }
+        } catch {
+            return .failure(OpenFailure(code: "unreadable", message: "\(error)"))
+        }
+    }
+
+    private static func openEntry(compressed: [UInt8], signature: [UInt8], trust: any SignerTrust, limits: SpoolEntry.Limits) -> Result<SpoolEntry, EntryProblem> {
+        do {
+            return .success(try SpoolEntry.open(compressed: compressed, signatureText: signature, trust: trust, limits: limits))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The request an entry records (docs/PROTOCOL.md).
+    public static func request(for entry: SpoolEntry, endpoint: URL) -> HTTPClientRequest {
+        var base = endpoint.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        var request = HTTPClientRequest(url: base + entry.metadata.request.path)
+        request.method = .init(rawValue: entry.metadata.request.method)
+        request.headers.add(name: "Content-Type", value: entry.metadata.request.contentType)
+        request.headers.add(name: "Spool-Metadata", value: StrictBase64.encode(entry.metadataLine))
+        request.headers.add(name: "Spool-Signature", value: StrictBase64.encode(entry.signature.blob))
+        request.headers.add(name: "Idempotency-Key", value: entry.digest.description)
+        request.body = .bytes(ByteBuffer(bytes: entry.body))
+        return request
+    }
+
+    /// The message of a JSON error answer (`{"error":{"message":…}}`), else the start of the body.
+    static func errorMessage(_ body: String) -> String? {
+        if let data = body.data(using: .utf8),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let error = object["error"] as? [String: Any], let message = error["message"] as? String {
+            let code = error["code"] as? String
+            return code.map { "\($0): \(message)" } ?? message
+        }
+        let trimmed = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : String(trimmed.prefix(200))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return "network: \(error.description)" }
+        return "network: \(error)"
+    }
+}
+
+struct OpenFailure: Error {
+    var code: String
+    var message: String
+}
+
+/// Told about an upload as it goes.
+public protocol UploadProgress: AnyObject {
+    func started(total: Int)
+    func finished(_ record: Ledger.AttemptRecord)
+}
+
+/// The entries to send, earliest due first.
+struct WorkQueue {
+    private var heap: [Ledger.Work] = []
+
+    init(_ work: [Ledger.Work]) {
+        for item in work { push(item) }
+    }
+
+    var count: Int { heap.count }
+    var peek: Ledger.Work? { heap.first }
+
+    private static func before(_ a: Ledger.Work, _ b: Ledger.Work) -> Bool {
+        (a.due, a.name) < (b.due, b.name)
+    }
+
+    mutating func push(_ item: Ledger.Work) {
+        heap.append(item)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.before(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Ledger.Work? {
+        guard !heap.isEmpty else { return nil }
+        heap.swapAt(0, heap.count - 1)
+        let top = heap.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count, Self.before(heap[left], heap[smallest]) { smallest = left }
+            if right < heap.count, Self.before(heap[right], heap[smallest]) { smallest = right }
+            if smallest == parent { break }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return top
+    }
+}

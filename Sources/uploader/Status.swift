@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import ReplayClient
+import SpoolStore
+
+extension UploaderCommand {
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the ledger: counts by state, the next retry, the latest errors, and per installation the highest sequence and the missing ranges.")
+
+        @OptionGroup var ledgerOptions: LedgerOptions
+
+        @Option(help: "How many of the latest errors to show.")
+        var errors = 10
+
+        @Flag(help: "Print the status as JSON.")
+        var json = false
+
+        func run() throws {
+            let path = ledgerOptions.path
+            guard FileSystem.exists(path) else {
+                throw ValidationError("no ledger at \(path): nothing was uploaded with it yet (pass --ledger FILE or set UPLOADER_LEDGER)")
+            }
+            let status = try Ledger(path: path, readOnly: true).status(latestErrors: errors)
+            print(json ? try encodeJSON(status) : status.text)
+        }
+    }
+}

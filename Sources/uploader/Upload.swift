@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReplayClient
+import SpoolStore
+
+extension UploaderCommand {
+    struct Upload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify a spool and replay its entries to the endpoint; resume with the ledger.",
+            discussion: """
+                Entries that fail verification are quarantined in the ledger with the reason and never sent. \
+                Each entry is replayed with its recorded method and path, its exact body, the Spool-Metadata and \
+                Spool-Signature headers and Idempotency-Key set to its digest (docs/PROTOCOL.md). Failed attempts are \
+                retried with exponential backoff and jitter, honouring Retry-After, until everything is delivered \
+                or rejected, or the next attempt is further away than --max-wait; the next run resumes. \
+                Exit status: 0 all delivered, 1 entries rejected or quarantined, 2 usage error, \
+                75 entries still waiting for a retry (run again later).
+                """)
+
+        @OptionGroup var spool: SpoolTrustOptions
+        @OptionGroup var ledgerOptions: LedgerOptions
+
+        @Option(help: ArgumentHelp("The endpoint's base URL, e.g. https://telemetry.vendor.example; each entry's recorded path is appended.", valueName: "url"))
+        var endpoint: String
+
+        @Option(help: "Requests in flight at most.")
+        var concurrency = 8
+
+        @Option(name: .customLong("max-wait"), help: ArgumentHelp("Stop when the next attempt is further away than this; the ledger keeps the rest for the next run.", valueName: "seconds"))
+        var maxWait = 60.0
+
+        @Option(name: .customLong("ca-file"), help: ArgumentHelp("A PEM file of CA certificates to trust besides the system's (a site's own CA). TLS verification stays on.", valueName: "file"))
+        var caFile: String?
+
+        @Option(name: .customLong("max-attempts"), help: "Attempts per entry before it is rejected (dead letter).")
+        var maxAttempts = 12
+
+        @Option(name: .customLong("retry-base"), help: ArgumentHelp("The first backoff; it doubles per attempt, jittered.", valueName: "seconds"))
+        var retryBase = 1.0
+
+        @Option(name: .customLong("retry-cap"), help: ArgumentHelp("The longest backoff.", valueName: "seconds"))
+        var retryCap = 300.0
+
+        @Option(name: .customLong("timeout"), help: ArgumentHelp("The limit for one request, answer included (connecting: 10 s).", valueName: "seconds"))
+        var timeout = 30.0
+
+        @Flag(help: "Print the result as JSON instead of the summary line.")
+        var json = false
+
+        func validate() throws {
+            guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
+                throw ValidationError("--endpoint '\(endpoint)' is not an http(s) URL, e.g. --endpoint https://telemetry.vendor.example")
+            }
+            guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency \(concurrency) is not between 1 and 256") }
+            guard maxWait >= 0 else { throw ValidationError("--max-wait must not be negative") }
+            guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+            guard retryBase > 0, retryCap >= retryBase else { throw ValidationError("--retry-base must be positive and at most --retry-cap") }
+            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+            if let caFile, !FileSystem.exists(caFile) { throw ValidationError("--ca-file \(caFile) does not exist") }
+        }
+
+        func run() async throws {
+            let ledgerPath = ledgerOptions.path
+            try spool.checkLedgerOutside(ledgerPath)
+            let lock = try LedgerLock(ledgerPath: ledgerPath)
+            defer { lock.release() }
+            let ledger = try Ledger(path: ledgerPath)
+            let trust = try spool.trust(ledger: ledger)
+            let options = UploadOptions(
+                endpoint: URL(string: endpoint)!, concurrency: concurrency, maxWait: maxWait,
+                policy: RetryPolicy(base: retryBase, cap: retryCap, maxAttempts: maxAttempts),
+                http: HTTPSettings(caFile: caFile, requestTimeout: timeout))
+            var logger = Logger(label: "uploader")
+            logger.logLevel = .warning
+            let bar = isatty(STDERR_FILENO) == 1 && !json ? ProgressBar() : nil
+            let (summary, scan) = try await Uploader(ledger: ledger, options: options, logger: logger).run(directory: spool.directory, trust: trust, progress: bar)
+            bar?.close()
+            if json {
+                print(try encodeJSON(UploadOutput(summary: summary, endpoint: endpoint, problems: scan.problems)))
+            } else {
+                printProblems(scan, directory: spool.directory)
+                print(Self.line(summary))
+            }
+            if summary.rejected > 0 || summary.quarantined > 0 { throw ExitCode(ExitStatus.problems) }
+            if summary.waiting > 0 { throw ExitCode(ExitStatus.retryLater) }
+        }
+
+        func line(_ summary: UploadSummary) -> String { Self.line(summary) }
+
+        static func line(_ s: UploadSummary) -> String {
+            var text = "\(s.entries) entries: \(s.delivered) delivered (\(s.duplicates) already stored at the endpoint), "
+                + "\(s.alreadyDelivered) delivered before, \(s.rejected) rejected, \(s.quarantined) quarantined, \(s.waiting) waiting; "
+                + "\(s.requests) requests in \(String(format: "%.2f", s.seconds)) s (\(Int(s.rate.rounded())) entries/s)"
+            if let next = s.nextAttempt { text += "; next attempt \(next): run upload again then" }
+            return text
+        }
+    }
+}
+
+struct UploadOutput: Encodable {
+    var summary: UploadSummary
+    var endpoint: String
+    var problems: [SpoolProblem]
+}
