@@ -27,8 +27,19 @@ public struct SpoolVerifier: Sendable {
         public var validEntries: Int = 0
         public var installations: [Installation] = []
         public var problems: [SpoolProblem] = []
+        /// Entries removed on purpose, as tombstones in the spool declare them.
+        public var declaredLosses: [DeclaredLoss] = []
 
         public var isClean: Bool { problems.isEmpty }
+
+        /// A tombstone's declaration: entries `first...last` were removed because of `reason`.
+        public struct DeclaredLoss: Sendable, Codable, Equatable {
+            public var installation: String
+            public var tombstone: UInt64
+            public var first: UInt64
+            public var last: UInt64
+            public var reason: String
+        }
     }
 
     public var trust: any SignerTrust
@@ -101,6 +112,7 @@ public struct SpoolVerifier: Sendable {
         }
         chain.finish(problems: &report.problems)
         report.installations = chain.summaries
+        report.declaredLosses = chain.losses
         return report
     }
 
@@ -154,6 +166,7 @@ public struct SpoolVerifier: Sendable {
 struct ChainFold {
     var expected: [String: ChainState]
     var summaries: [SpoolVerifier.Report.Installation] = []
+    var losses: [SpoolVerifier.Report.DeclaredLoss] = []
     private var current: (installation: String, sequence: UInt64, digest: EntryDigest?)?
     private var seen: Set<String> = []
 
@@ -178,6 +191,22 @@ struct ChainFold {
         }
         current = (name.installation, name.sequence, link.digest)
         summaries[summaries.count - 1].lastSequence = name.sequence
+        if link.kind == .tombstone, let entry = link.entry { addTombstone(entry, problems: &problems) }
+    }
+
+    /// Records a tombstone's declared loss; entries it declares removed must be gone.
+    private mutating func addTombstone(_ entry: SpoolEntry, problems: inout [SpoolProblem]) {
+        guard let tombstone = TombstoneBody.decode(entry.body, entry: entry.metadata) else {
+            problems.append(.init(code: "tombstone_invalid", file: entry.name.entryFile, message: "is a tombstone whose body does not declare a valid dropped range (docs/PAYLOAD.md)"))
+            return
+        }
+        losses.append(.init(installation: entry.metadata.installation, tombstone: entry.metadata.sequence,
+                            first: tombstone.dropped.first, last: tombstone.dropped.last, reason: tombstone.reason.rawValue))
+        let present = summaries[summaries.count - 1].firstSequence
+        if present <= tombstone.dropped.last {
+            problems.append(.init(code: "leftover_pruned", file: EntryName(installation: entry.metadata.installation, sequence: present).entryFile,
+                                  message: "entries \(present)...\(tombstone.dropped.last) are declared removed by tombstone \(entry.metadata.sequence) but still present (an interrupted prune); the next collect removes them"))
+        }
     }
 
     mutating func addInvalid(_ name: EntryName) {

@@ -15,7 +15,7 @@ public final class SpoolWriter {
     public private(set) var chain: ChainState
     /// What opening found and did about leftovers, for the caller to report.
     public private(set) var recovered: [SpoolProblem] = []
-    private let directory: DurableDirectory
+    let directory: DurableDirectory
     private let lock: SpoolLock
     private let logger: Logger
 
@@ -72,8 +72,12 @@ public final class SpoolWriter {
     }
 
     /// Signs and writes the next entry; returns it and the path of its `.json.gz`.
+    ///
+    /// `firstSequence`, when given, is saved in the chain state together with the new entry (a
+    /// tombstone declares the entries below it removed; see ``SpoolWriter/prune(limits:productVersion:request:now:)``).
     public func append(kind: EntryKind = .report, body: [UInt8], productVersion: String, schema: Int,
-                       request: ReplayRequest = ReplayRequest(), now: Date = Date()) throws -> (entry: SpoolEntry, path: String) {
+                       request: ReplayRequest = ReplayRequest(), now: Date = Date(),
+                       firstSequence: UInt64? = nil) throws -> (entry: SpoolEntry, path: String) {
         let sequence = chain.lastSequence + 1
         guard sequence <= EntryName.maxSequence else { throw SpoolWriterError.sequenceExhausted }
         let metadata = EntryMetadata(
@@ -87,6 +91,7 @@ public final class SpoolWriter {
         try directory.publish(Array(entry.signatureFile.utf8), as: name.signatureFile, sync: true)
         chain.lastSequence = sequence
         chain.lastDigest = entry.digest
+        if let firstSequence { chain.firstSequence = max(chain.firstSequence, firstSequence) }
         try state.saveChain(chain)
         return (entry, directory.full(name.entryFile))
     }

@@ -84,6 +84,33 @@ public struct HostProbe: Sendable {
         return ((utime + stime) / ticks, start / ticks)
     }
 
+    /// The kernel's boot ID: changes at every boot, so CPU samples of different boots are never compared.
+    public func bootID() -> String? {
+        text("proc/sys/kernel/random/boot_id")?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The os-release ID mapped onto the catalog's vocabulary (`other` when not listed).
+    public func operatingSystemName() -> String? {
+        guard let name = operatingSystem()?.name.lowercased() else { return nil }
+        return MetricCatalog.operatingSystems.contains(name) ? name : "other"
+    }
+
+    /// The CPU architecture mapped onto the catalog's vocabulary.
+    public func architectureName() -> String {
+        Self.architectureName(architecture())
+    }
+
+    static func architectureName(_ machine: String) -> String {
+        switch machine {
+        case "x86_64", "amd64": return "x86_64"
+        case "i386", "i486", "i586", "i686": return "x86"
+        case "aarch64", "arm64": return "aarch64"
+        case let arm where arm.hasPrefix("arm"): return "arm"
+        case "ppc64le", "s390x", "riscv64": return machine
+        default: return "other"
+        }
+    }
+
     /// Seconds since boot.
     public func uptime() -> Double? {
         text("proc/uptime")?.split(separator: " ").first.flatMap { Double($0) }

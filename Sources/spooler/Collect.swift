@@ -7,29 +7,69 @@ extension SpoolerCommand {
     struct Collect: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Collect a report and write it to the spool as one signed entry.",
-            discussion: "Prints the path of the new .json.gz as the last line of stdout. On a fresh state directory it first creates the installation ID and signing key.")
+            discussion: """
+                Prints the path of the new .json.gz as the last line of stdout. On a fresh state directory \
+                it first creates the installation ID and signing key. A value refused by the privacy guard \
+                stops it before anything is written (exit 1, naming the metric and the rule). With \
+                'reporting = off' or SPOOLER_REPORTING=off it spools nothing and says so (exit 0).
+                """)
 
         @OptionGroup var options: SpoolOptions
 
         func run() throws {
             let configuration = try options.loadConfiguration()
             guard configuration.reporting else {
-                print("reporting is off (\(configuration.source.map { "reporting = off in \($0)" } ?? "SPOOLER_REPORTING=off")): nothing spooled")
+                print(ReportingOff.message(configuration, command: "collect"))
                 return
             }
-            let state = options.stateDirectory
-            try FileSystem.makeDirectory(options.spool, permissions: 0o755)
-            let (identity, created) = try state.loadOrCreateIdentity()
-            if created {
-                Console.error("created installation \(identity.installation) and its signing key in \(state.path)")
+            let writer = try options.openWriter()
+            let outcome: SpoolingJob.Outcome
+            do {
+                outcome = try SpoolingJob(writer: writer, configuration: configuration).spoolOnce()
+            } catch let violation as PrivacyViolation {
+                Console.error("error: \(violation)")
+                throw ExitCode(ExitStatus.problems)
             }
-            let writer = try SpoolWriter(spool: options.spool, state: state, identity: identity, logger: Console.logger)
-            for action in writer.recovered { Console.error("recovered: \(action)") }
-            let report = try ReportCollector(configuration: configuration).collect(installation: identity.installation)
-            let (_, path) = try writer.append(
-                body: report.body, productVersion: report.productVersion, schema: report.schema,
-                request: ReplayRequest(path: report.requestPath))
-            print(path)
+            Console.summarise(outcome)
+            print(outcome.path)
+        }
+    }
+}
+
+/// How the commands say that reporting is switched off.
+enum ReportingOff {
+    static func message(_ configuration: SpoolerConfiguration, command: String) -> String {
+        let why = configuration.reportingFromEnvironment || configuration.source == nil
+            ? "SPOOLER_REPORTING=off" : "reporting = off in \(configuration.source!)"
+        return "reporting is off (\(why)): \(command) spools nothing"
+    }
+}
+
+extension SpoolOptions {
+    /// Opens the spool for writing: creates the identity on a fresh state directory, takes the
+    /// spool lock and cleans up leftovers of interrupted writes.
+    func openWriter() throws -> SpoolWriter {
+        let state = stateDirectory
+        try FileSystem.makeDirectory(spool, permissions: 0o755)
+        let (identity, created) = try state.loadOrCreateIdentity()
+        if created {
+            Console.error("created installation \(identity.installation) and its signing key in \(state.path)")
+        }
+        let writer = try SpoolWriter(spool: spool, state: state, identity: identity, logger: Console.logger)
+        for action in writer.recovered { Console.error("recovered: \(action)") }
+        return writer
+    }
+}
+
+extension Console {
+    /// Metrics left out and entries dropped by a spool limit, on stderr.
+    static func summarise(_ outcome: SpoolingJob.Outcome) {
+        let missing = outcome.report.diagnostics
+        if !missing.isEmpty {
+            error("\(outcome.report.metrics.count) metrics reported; left out: " + missing.map { "\($0.metric) (\($0.error))" }.joined(separator: ", "))
+        }
+        for tombstone in outcome.tombstones {
+            error("spool limit \(tombstone.reason.rawValue): removed entries \(tombstone.dropped.first)...\(tombstone.dropped.last) (\(tombstone.entries) entries, \(tombstone.bytes) bytes); a signed tombstone records it")
         }
     }
 }

@@ -6,7 +6,8 @@ import TelemetryReport
 extension SpoolerCommand {
     struct Preview: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print exactly the body that collect would spool now. Writes nothing.")
+            abstract: "Print exactly the body that collect would spool now. Writes nothing.",
+            discussion: "Works when reporting is off too (it says so on stderr). A value refused by the privacy guard is an error here as in collect.")
 
         @OptionGroup var options: SpoolOptions
 
@@ -26,7 +27,14 @@ extension SpoolerCommand {
                 installation = "00000000-0000-0000-0000-000000000000"
                 Console.error("no installation ID in \(state.path) yet: collect creates one; shown here as all zeros")
             }
-            let report = try ReportCollector(configuration: configuration).collect(installation: installation)
+            let report: CollectedReport
+            do {
+                report = try ReportCollector(configuration: configuration, previous: ReportState.load(from: state))
+                    .collect(installation: installation)
+            } catch let violation as PrivacyViolation {
+                Console.error("error: \(violation)")
+                throw ExitCode(ExitStatus.problems)
+            }
             if json {
                 FileHandle.standardOutput.write(Data(report.body))
             } else {

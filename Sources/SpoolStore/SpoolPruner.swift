@@ -1,0 +1,113 @@
+import Foundation
+import SpoolFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Limits on what one installation keeps in a spool.
+public struct SpoolLimits: Sendable, Equatable {
+    /// The installation's entries (both files) never take more than this many bytes.
+    public var maxBytes: Int64?
+    /// Entries created more than this many seconds ago are removed.
+    public var maxAge: TimeInterval?
+
+    public init(maxBytes: Int64? = nil, maxAge: TimeInterval? = nil) {
+        self.maxBytes = maxBytes
+        self.maxAge = maxAge
+    }
+
+    public var isEmpty: Bool { maxBytes == nil && maxAge == nil }
+}
+
+extension SpoolWriter {
+    /// Room kept for each tombstone when pruning to a byte limit.
+    static let tombstoneReserve: Int64 = 2_048
+
+    /// Removes the oldest entries of this installation while a limit is passed, and records each
+    /// removal with a signed tombstone entry.
+    ///
+    /// Order, for crash safety: the tombstone is appended first, saving the new
+    /// `ChainState.firstSequence` with it; only then are the dropped entries removed, each `.sig`
+    /// before its `.json.gz` (a `.json.gz` without `.sig` is an uncommitted leftover, never an
+    /// entry). An interrupted prune leaves entries below `firstSequence`, which the next prune
+    /// removes first. The newest entry is never removed.
+    /// - Returns: the tombstones written, oldest first (empty when no limit was passed).
+    @discardableResult
+    public func prune(limits: SpoolLimits, productVersion: String, request: ReplayRequest = ReplayRequest(),
+                      now: Date = Date()) throws -> [TombstoneBody] {
+        let listing = try SpoolListing(directory: spool)
+        let own = listing.entries.filter { $0.installation == identity.installation }
+        // Finish a prune that was interrupted after its tombstone was committed.
+        let declared = own.filter { $0.sequence < chain.firstSequence }
+        try remove(declared)
+        guard !limits.isEmpty else { return [] }
+
+        var kept = own.filter { $0.sequence >= chain.firstSequence }.map { (name: $0, bytes: size(of: $0)) }
+        var tombstones: [TombstoneBody] = []
+        if let maxAge = limits.maxAge {
+            let cutoff = now.addingTimeInterval(-maxAge)
+            var expired = 0
+            while expired < kept.count - 1, let created = try created(kept[expired].name), created < cutoff { expired += 1 }
+            if expired > 0 {
+                let dropped = Array(kept[..<expired])
+                kept.removeFirst(expired)
+                tombstones.append(try drop(dropped, reason: .maxAge, limit: Int64(maxAge), productVersion: productVersion, request: request, now: now))
+            }
+        }
+        if let maxBytes = limits.maxBytes {
+            var total = kept.reduce(Int64(0)) { $0 + $1.bytes } + Self.tombstoneReserve
+            var count = 0
+            while count < kept.count - 1, total > maxBytes {
+                total -= kept[count].bytes
+                count += 1
+            }
+            if count > 0 {
+                tombstones.append(try drop(Array(kept[..<count]), reason: .maxBytes, limit: maxBytes, productVersion: productVersion, request: request, now: now))
+            }
+        }
+        return tombstones
+    }
+
+    private func drop(_ entries: [(name: EntryName, bytes: Int64)], reason: TombstoneBody.Reason, limit: Int64,
+                      productVersion: String, request: ReplayRequest, now: Date) throws -> TombstoneBody {
+        let first = entries[0].name.sequence, last = entries[entries.count - 1].name.sequence
+        let tombstone = TombstoneBody(installation: identity.installation, first: first, last: last, entries: entries.count,
+                                      bytes: entries.reduce(0) { $0 + $1.bytes }, reason: reason, limit: limit)
+        try append(kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
+                   schema: TombstoneBody.currentSchema, request: request, now: now, firstSequence: last + 1)
+        try remove(entries.map(\.name))
+        return tombstone
+    }
+
+    private func remove(_ names: [EntryName]) throws {
+        guard !names.isEmpty else { return }
+        for name in names {
+            for file in [name.signatureFile, name.entryFile] {
+                do {
+                    try directory.remove(file)
+                } catch let error as FileSystemError where error.errno == ENOENT {
+                    continue
+                }
+            }
+        }
+        try directory.sync()
+    }
+
+    private func size(of name: EntryName) -> Int64 {
+        [name.entryFile, name.signatureFile].reduce(Int64(0)) { total, file in
+            var info = stat()
+            return lstat(directory.full(file), &info) == 0 ? total + Int64(info.st_size) : total
+        }
+    }
+
+    /// The creation time in an entry's metadata (read without checking the signature: a damaged
+    /// entry counts as expired only when its metadata says so; one that cannot be read stops the
+    /// age scan, so nothing newer is removed for its sake).
+    private func created(_ name: EntryName) throws -> Date? {
+        let limits = SpoolEntry.Limits()
+        guard let compressed = try? FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
+              let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
+              let metadata = try? EntryMetadata.decode(line: members[0]) else { return nil }
+        return metadata.createdDate
+    }
+}

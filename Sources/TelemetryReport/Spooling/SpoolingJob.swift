@@ -1,0 +1,61 @@
+import Foundation
+import SpoolFormat
+import SpoolStore
+
+/// One scheduled (or manual) report: collect, check, spool, apply the spool limits, remember.
+///
+/// The caller holds a ``SpoolWriter``, and with it the spool lock, for as long as it spools.
+public struct SpoolingJob {
+    public let writer: SpoolWriter
+    public let configuration: SpoolerConfiguration
+    public var probe: HostProbe
+
+    public init(writer: SpoolWriter, configuration: SpoolerConfiguration, probe: HostProbe = HostProbe()) {
+        self.writer = writer
+        self.configuration = configuration
+        self.probe = probe
+    }
+
+    public struct Outcome {
+        /// The new entry's `.json.gz`.
+        public var path: String
+        public var report: ReportBody
+        /// Tombstones written because a spool limit was passed.
+        public var tombstones: [TombstoneBody]
+    }
+
+    /// Collects a report and appends it as the next entry; then prunes to the spool limits and
+    /// saves the report state (last report time, CPU sample).
+    /// - Throws: ``PrivacyViolation`` (nothing is written), or a spool write error.
+    public func spoolOnce(now: Date = Date()) throws -> Outcome {
+        let state = writer.state
+        let previous = ReportState.load(from: state)
+        let collected = try ReportCollector(configuration: configuration, probe: probe, previous: previous, now: now)
+            .collect(installation: writer.identity.installation)
+        let request = ReplayRequest(path: collected.requestPath)
+        let (_, path) = try writer.append(kind: .report, body: collected.body, productVersion: collected.productVersion,
+                                          schema: collected.schema, request: request, now: now)
+        try collected.nextState.save(to: state)
+        let limits = SpoolLimits(maxBytes: configuration.maxSpoolBytes, maxAge: configuration.maxSpoolAge)
+        let tombstones = try writer.prune(limits: limits, productVersion: configuration.productVersion, request: request, now: now)
+        return Outcome(path: path, report: collected.report, tombstones: tombstones)
+    }
+
+    /// When this installation last spooled a report: the newer of the saved report state and the
+    /// creation time of the newest entry still in the spool; nil when it never did.
+    public func lastReportTime() -> Date? {
+        let saved = ReportState.load(from: writer.state).lastReportAt.map { Date(timeIntervalSince1970: $0) }
+        var newest: Date?
+        let sequence = writer.chain.lastSequence
+        if sequence > 0 {
+            let name = EntryName(installation: writer.identity.installation, sequence: sequence)
+            let limits = SpoolEntry.Limits()
+            if let compressed = try? FileSystem.read(writer.spool + "/" + name.entryFile, maxBytes: limits.maxFileBytes),
+               let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
+               let metadata = try? EntryMetadata.decode(line: members[0]) {
+                newest = metadata.createdDate
+            }
+        }
+        return [saved, newest].compactMap { $0 }.max()
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import SpoolStore
+import TelemetryReport
+
+extension SpoolerCommand {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Spool a report on a schedule until stopped (SIGTERM or SIGINT).",
+            discussion: """
+                Reports every 'interval' (default 24h) plus a random 'jitter' (default up to 1h). At start \
+                it spools at once when the newest report is older than the interval (catch-up after \
+                downtime). It holds the spool lock while it runs: a second 'run' or 'collect' on the same \
+                spool exits with an error. A stop signal is honoured between reports, never within one. \
+                Prints each new entry's path on stdout. See contrib/ for a systemd service.
+                """)
+
+        @OptionGroup var options: SpoolOptions
+
+        @Option(name: .customLong("interval-seconds"), help: .hidden)
+        var intervalSeconds: Double?
+
+        @Option(name: .customLong("jitter-seconds"), help: .hidden)
+        var jitterSeconds: Double?
+
+        @Option(name: .customLong("max-reports"), help: .hidden)
+        var maxReports: Int?
+
+        func validate() throws {
+            if let intervalSeconds, !(intervalSeconds > 0) { throw ValidationError("'--interval-seconds' must be above 0") }
+            if let jitterSeconds, !(jitterSeconds >= 0) { throw ValidationError("'--jitter-seconds' must be 0 or more") }
+            if let maxReports, maxReports < 1 { throw ValidationError("'--max-reports' must be at least 1") }
+        }
+
+        func run() throws {
+            let configuration = try options.loadConfiguration()
+            guard configuration.reporting else {
+                print(ReportingOff.message(configuration, command: "run"))
+                return
+            }
+            let writer = try options.openWriter()
+            let job = SpoolingJob(writer: writer, configuration: configuration)
+            let clock = SystemClock()
+            let signals = StopSignals(clock: clock)
+            defer { signals.cancel() }
+            let scheduler = ReportScheduler(interval: intervalSeconds ?? configuration.interval,
+                                            jitter: jitterSeconds ?? (intervalSeconds == nil ? configuration.jitter : 0),
+                                            clock: clock)
+            let spooled = scheduler.run(
+                lastReport: job.lastReportTime(), maxReports: maxReports,
+                spool: {
+                    let outcome = try job.spoolOnce(now: clock.now())
+                    Console.summarise(outcome)
+                    print(outcome.path)
+                    fflush(stdout)
+                },
+                failed: { error, next in
+                    Console.error("error: \(error); next attempt at \(next.formatted(.iso8601))")
+                },
+                event: { event in
+                    switch event {
+                    case .due(_, let catchUp) where catchUp:
+                        Console.error("no report within the last interval: spooling one now (catch-up)")
+                    case .waiting(let until):
+                        Console.error("next report at \(until.formatted(.iso8601))")
+                    default:
+                        break
+                    }
+                })
+            if clock.isStopped {
+                Console.error("stopped by \(signals.received ?? "signal") after \(spooled) report(s); no entry was in progress")
+            }
+        }
+    }
+}
+
+/// SIGTERM and SIGINT stop the scheduler's clock instead of killing the process.
+final class StopSignals: @unchecked Sendable {
+    private var sources: [any DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var name: String?
+
+    init(clock: SystemClock) {
+        for (signo, label) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+            signal(signo, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
+            source.setEventHandler { [weak self] in
+                self?.record(label)
+                clock.stop()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private func record(_ label: String) {
+        lock.lock()
+        if name == nil { name = label }
+        lock.unlock()
+    }
+
+    var received: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return name
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
+}
