@@ -193,6 +193,11 @@ public struct ReceiverSummary: Codable, Sendable, Equatable {
     public struct Range: Codable, Sendable, Equatable {
         public var first: Int64
         public var last: Int64
+
+        public init(first: Int64, last: Int64) {
+            self.first = first
+            self.last = last
+        }
     }
 
     public struct Installation: Codable, Sendable, Equatable {

@@ -7,6 +7,11 @@ public struct LedgerStatus: Codable, Sendable {
     public struct Range: Codable, Sendable, Equatable {
         public var first: Int64
         public var last: Int64
+
+        public init(first: Int64, last: Int64) {
+            self.first = first
+            self.last = last
+        }
     }
 
     public struct Installation: Codable, Sendable {

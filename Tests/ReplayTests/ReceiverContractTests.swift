@@ -1,0 +1,154 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Logging
+import ReceiverServer
+import SpoolFormat
+import Testing
+
+/// The wire contract of docs/PROTOCOL.md, answer by answer, on the in-process receiver.
+@Suite("Receiver contract")
+struct ReceiverContractTests {
+    let temp: TemporaryDirectory
+    let key = Curve25519.Signing.PrivateKey()
+    let installation = UUID().uuidString.lowercased()
+
+    init() throws { temp = try TemporaryDirectory() }
+
+    func entry(sequence: UInt64 = 1, body: String = #"{"users":1}"#, key: Curve25519.Signing.PrivateKey? = nil, installation: String? = nil,
+               previous: EntryDigest = .genesis) throws -> SpoolEntry {
+        let signer = key ?? self.key
+        let bytes = Array(body.utf8)
+        let metadata = EntryMetadata(kind: .report, installation: installation ?? self.installation, sequence: sequence, created: Date(),
+                                     productVersion: "1.0.\(sequence)", schema: 1, previous: sequence == 1 ? .genesis : previous,
+                                     key: SSHPublicKey(signer.publicKey).fingerprint, request: ReplayRequest(), body: bytes)
+        return try SpoolEntry.make(metadata: metadata, body: bytes, signingKey: signer)
+    }
+
+    func headers(_ entry: SpoolEntry, idempotencyKey: String? = nil) -> HTTPFields {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        fields[HTTPField.Name("Spool-Metadata")!] = StrictBase64.encode(entry.metadataLine)
+        fields[HTTPField.Name("Spool-Signature")!] = StrictBase64.encode(entry.signature.blob)
+        fields[HTTPField.Name("Idempotency-Key")!] = idempotencyKey ?? entry.digest.description
+        return fields
+    }
+
+    func app(_ configure: (inout ReceiverConfiguration) -> Void = { _ in }) async throws -> some ApplicationProtocol {
+        var configuration = ReceiverConfiguration(port: 0, databasePath: temp.file("receiver-\(UUID().uuidString.prefix(6)).sqlite"))
+        configure(&configuration)
+        return try await buildApplication(configuration, logger: Logger(label: "test"))
+    }
+
+    func post(_ client: some TestClientProtocol, _ entry: SpoolEntry, body: String? = nil, headers: HTTPFields? = nil, path: String = "/api/telemetry") async throws -> (HTTPResponse.Status, String) {
+        let bytes = body.map { Array($0.utf8) } ?? entry.body
+        let response = try await client.execute(uri: path, method: .post, headers: headers ?? self.headers(entry), body: ByteBuffer(bytes: bytes))
+        return (response.status, String(buffer: response.body))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func storesOnceAndAnswersARepeatAsSuccess() async throws {
+        let first = try entry()
+        try await app().test(.router) { client in
+            #expect(try await post(client, first).0 == .created)
+            #expect(try await post(client, first).0 == .ok)
+            let summary = try await client.execute(uri: "/summary", method: .get) { response in
+                try JSONDecoder().decode(ReceiverSummary.self, from: Data(response.body.readableBytesView))
+            }
+            #expect(summary.installations == 1)
+            #expect(summary.reports == 1)
+            #expect(summary.byInstallation.first?.latestVersion == "1.0.1")
+            #expect(summary.requests.byStatus == ["201": 1, "200": 1])
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func reportsMissingSequenceRanges() async throws {
+        let one = try entry(sequence: 1)
+        let four = try entry(sequence: 4, previous: one.digest)
+        let seven = try entry(sequence: 7, previous: four.digest)
+        try await app().test(.router) { client in
+            for item in [one, four, seven] { #expect(try await post(client, item).0 == .created) }
+            let summary = try await client.execute(uri: "/summary", method: .get) { response in
+                try JSONDecoder().decode(ReceiverSummary.self, from: Data(response.body.readableBytesView))
+            }
+            #expect(summary.byInstallation.first?.missing == [.init(first: 2, last: 3), .init(first: 5, last: 6)])
+            #expect(summary.byInstallation.first?.latestVersion == "1.0.7")
+        }
+    }
+
+    /// Malformed requests: 400 with a stable code.
+    @Test(.timeLimit(.minutes(1)))
+    func answers400ForMalformedRequests() async throws {
+        let item = try entry()
+        var noMetadata = headers(item)
+        noMetadata[HTTPField.Name("Spool-Metadata")!] = nil
+        var badBase64 = headers(item)
+        badBase64[HTTPField.Name("Spool-Signature")!] = "not base64!"
+        var wrongType = headers(item)
+        wrongType[.contentType] = "text/plain"
+        let cases: [(HTTPFields, String, String)] = [
+            (noMetadata, "/api/telemetry", "metadata_header_missing"),
+            (badBase64, "/api/telemetry", "signature_header_invalid"),
+            (headers(item, idempotencyKey: "sha256:" + String(repeating: "0", count: 64)), "/api/telemetry", "idempotency_key_mismatch"),
+            (headers(item, idempotencyKey: "abc"), "/api/telemetry", "idempotency_key_invalid"),
+            (wrongType, "/api/telemetry", "content_type_mismatch"),
+            (headers(item), "/elsewhere", "request_mismatch"),
+        ]
+        try await app().test(.router) { client in
+            for (fields, path, code) in cases {
+                let (status, body) = try await post(client, item, headers: fields, path: path)
+                #expect(status == .badRequest, "\(code): \(body)")
+                #expect(body.contains(#""code":"\#(code)""#), "\(body)")
+            }
+        }
+    }
+
+    /// A changed body, a foreign key under TOFU, a key outside allowed_signers: 403.
+    @Test(.timeLimit(.minutes(1)))
+    func answers403ForBadOrForeignSignatures() async throws {
+        let item = try entry()
+        let impostor = try entry(sequence: 2, key: Curve25519.Signing.PrivateKey(), previous: item.digest)
+        try await app().test(.router) { client in
+            let (status, body) = try await post(client, item, body: #"{"users":2}"#)
+            #expect(status == .forbidden && body.contains("signature_invalid"), "\(body)")
+            #expect(try await post(client, item).0 == .created)
+            let (foreign, message) = try await post(client, impostor)
+            #expect(foreign == .forbidden && message.contains("key_not_pinned"), "\(message)")
+        }
+        let other = Curve25519.Signing.PrivateKey()
+        let signers = try AllowedSigners(text: AllowedSigners.line(principal: installation, namespace: SpoolEntry.namespace, key: SSHPublicKey(other.publicKey)))
+        try await app { $0.allowedSigners = signers }.test(.router) { client in
+            let (status, body) = try await post(client, item)
+            #expect(status == .forbidden && body.contains("key_untrusted"), "\(body)")
+            #expect(try await post(client, try entry(key: other)).0 == .created)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func answers413OverTheBodyLimitAnd409ForAnotherDigestAtTheSameSequence() async throws {
+        let big = try entry(body: #"{"notes":"\#(String(repeating: "x", count: 300))"}"#)
+        let small = try entry(body: #"{"users":1}"#)
+        let rival = try entry(body: #"{"users":3}"#)
+        try await app { $0.maxBodyBytes = 200 }.test(.router) { client in
+            #expect(try await post(client, big).0 == .contentTooLarge)
+            #expect(try await post(client, small).0 == .created)
+            let (status, body) = try await post(client, rival)
+            #expect(status == .conflict && body.contains("sequence_conflict"), "\(body)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func injectsFailuresWithRetryAfter() async throws {
+        let item = try entry()
+        try await app { $0.faults = FaultInjection(failRate: 1, failStatus: 429, failCount: 1, retryAfter: .seconds(7)) }.test(.router) { client in
+            let response = try await client.execute(uri: "/api/telemetry", method: .post, headers: headers(item), body: ByteBuffer(bytes: item.body))
+            #expect(response.status == .tooManyRequests)
+            #expect(response.headers[.retryAfter] == "7")
+            #expect(try await post(client, item).0 == .created)
+        }
+    }
+}

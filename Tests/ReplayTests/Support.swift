@@ -1,0 +1,175 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import ReceiverServer
+import SpoolFormat
+import SpoolStore
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A temporary directory, removed when released.
+final class TemporaryDirectory: @unchecked Sendable {
+    let path: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/replay-tests-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        path = String(cString: made)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A spool written by the real `SpoolWriter`, with what was written.
+struct TestSpool {
+    let directory: String
+    var entries: [SpoolEntry] = []
+    var identities: [StateDirectory.Identity] = []
+
+    /// Writes `count` entries for each of `installations` installations into `directory`.
+    static func make(in directory: String, stateRoot: String, installations: Int = 1, count: Int) throws -> TestSpool {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var spool = TestSpool(directory: directory)
+        for index in 0..<installations {
+            let state = StateDirectory(path: stateRoot + "/state-\(index)")
+            let identity = try state.createIdentity()
+            spool.identities.append(identity)
+            let writer = try SpoolWriter(spool: directory, state: state, identity: identity, logger: Logger(label: "test"))
+            for n in 0..<count {
+                let body = Array(#"{"installation":\#(index),"n":\#(n),"users":\#(n * 7 % 13)}"#.utf8)
+                spool.entries.append(try writer.append(body: body, productVersion: "2.\(index).\(n)", schema: 1).entry)
+            }
+        }
+        return spool
+    }
+
+    func path(of entry: SpoolEntry) -> String { directory + "/" + entry.name.entryFile }
+}
+
+/// The directory holding the built products: the test bundle's own directory.
+enum Products {
+    static var directory: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (exe as NSString).deletingLastPathComponent
+    }
+
+    static func executable(_ name: String) throws -> String {
+        let path = directory + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestFailure("\(path) is missing: build it first (swift build --scratch-path .build-replay)")
+        }
+        return path
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A process whose output goes to files (no pipe to fill up and block it).
+final class ChildProcess: @unchecked Sendable {
+    let process = Process()
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(_ executable: String, _ arguments: [String], outputIn directory: String, environment: [String: String] = [:]) throws {
+        let tag = UUID().uuidString.prefix(8)
+        stdoutPath = directory + "/\((executable as NSString).lastPathComponent)-\(tag).out"
+        stderrPath = directory + "/\((executable as NSString).lastPathComponent)-\(tag).err"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try process.run()
+    }
+
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for exit without blocking a cooperative thread.
+    func wait() async -> Int32 {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        return process.terminationStatus
+    }
+
+    func kill(_ signal: Int32) {
+        if process.isRunning { Glibc.kill(process.processIdentifier, signal) }
+    }
+}
+
+/// The real `receiver` binary on 127.0.0.1 with a free port.
+final class ReceiverProcess: @unchecked Sendable {
+    let child: ChildProcess
+    let url: String
+    let databasePath: String
+
+    init(in directory: TemporaryDirectory, arguments: [String] = []) async throws {
+        databasePath = directory.file("receiver-\(UUID().uuidString.prefix(8)).sqlite")
+        child = try ChildProcess(try Products.executable("receiver"),
+                                 ["serve", "--host", "127.0.0.1", "--port", "0", "--db", databasePath] + arguments,
+                                 outputIn: directory.path)
+        let deadline = Date().addingTimeInterval(60)
+        var found: String?
+        while found == nil, Date() < deadline, child.process.isRunning {
+            if let line = child.stdout.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
+                found = line.split(separator: " ").dropFirst(2).first.map(String.init)
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        guard let found else {
+            child.kill(SIGKILL)
+            throw TestFailure("receiver did not start: \(child.stdout) \(child.stderr)")
+        }
+        url = found
+    }
+
+    func summary() async throws -> ReceiverSummary {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/summary"), timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 22)
+        return try JSONDecoder().decode(ReceiverSummary.self, from: Data(body.readableBytesView))
+    }
+
+    /// The stored reports, read from the receiver's database.
+    func reports() throws -> [ReceiverStore.StoredReport] {
+        try ReceiverStore(path: databasePath).reports()
+    }
+
+    func stop() async {
+        child.kill(SIGTERM)
+        _ = await child.wait()
+    }
+
+    deinit { child.kill(SIGKILL) }
+}
+
+/// Runs the real `uploader` binary to completion.
+func runUploader(_ arguments: [String], in directory: TemporaryDirectory) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let child = try ChildProcess(try Products.executable("uploader"), arguments, outputIn: directory.path)
+    let status = await child.wait()
+    return (status, child.stdout, child.stderr)
+}
+
+/// Asserts that the receiver stored each of `spool`'s entries exactly once, byte for byte.
+func expectStoredExactlyOnce(_ spool: TestSpool, receiver: ReceiverProcess, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let stored = try receiver.reports()
+    #expect(stored.count == spool.entries.count, "stored \(stored.count) reports for \(spool.entries.count) entries", sourceLocation: sourceLocation)
+    let byDigest = Dictionary(grouping: stored, by: \.digest)
+    for entry in spool.entries {
+        let rows = byDigest[entry.digest.description] ?? []
+        #expect(rows.count == 1, "\(entry.name) stored \(rows.count) times", sourceLocation: sourceLocation)
+        #expect(rows.first?.body == entry.body, "\(entry.name) body differs", sourceLocation: sourceLocation)
+    }
+    let keys = Set(stored.map { "\($0.installation)/\($0.sequence)" })
+    #expect(keys.count == stored.count, "an installation and sequence is stored twice", sourceLocation: sourceLocation)
+}

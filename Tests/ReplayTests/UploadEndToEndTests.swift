@@ -1,0 +1,268 @@
+import Foundation
+import ReceiverServer
+import ReplayClient
+import SpoolFormat
+import SpoolStore
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `uploader` against the real `receiver` on 127.0.0.1. Serialized: each test runs its
+/// own processes, and running them one at a time keeps timings honest on two cores.
+@Suite("Upload against a real receiver", .serialized)
+struct UploadEndToEndTests {
+    let temp: TemporaryDirectory
+
+    init() throws { temp = try TemporaryDirectory() }
+
+    func upload(_ spool: TestSpool, to receiver: ReceiverProcess, ledger: String? = nil, _ extra: [String] = []) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await runUploader(["upload", spool.directory, "--endpoint", receiver.url, "--ledger", ledger ?? temp.file("ledger.sqlite")] + extra, in: temp)
+    }
+
+    func status(ledger: String? = nil) async throws -> LedgerStatus {
+        let result = try await runUploader(["status", "--json", "--ledger", ledger ?? temp.file("ledger.sqlite")], in: temp)
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONDecoder().decode(LedgerStatus.self, from: Data(result.stdout.utf8))
+    }
+
+    /// Every entry of two installations is delivered once; a second run sends nothing at all.
+    @Test(.timeLimit(.minutes(2)))
+    func deliversEveryEntryOnceAndASecondRunSendsNothing() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, installations: 2, count: 20)
+        let receiver = try await ReceiverProcess(in: temp)
+        let first = try await upload(spool, to: receiver)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("40 entries: 40 delivered"), "\(first.stdout)")
+        try expectStoredExactlyOnce(spool, receiver: receiver)
+        let summary = try await receiver.summary()
+        #expect(summary.installations == 2)
+        #expect(summary.reports == 40)
+        #expect(summary.byInstallation.allSatisfy { $0.missing.isEmpty && $0.reports == 20 && $0.latestVersion.hasSuffix(".19") })
+        #expect(summary.requests.total == 40)
+
+        let second = try await upload(spool, to: receiver)
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(second.stdout.contains("40 delivered before"), "\(second.stdout)")
+        #expect(second.stdout.contains("0 requests"), "\(second.stdout)")
+        #expect(try await receiver.summary().requests.total == 40, "the second run sent requests")
+
+        let status = try await status()
+        #expect(status.counts["delivered"] == 40)
+        #expect(status.installations.count == 2)
+        #expect(status.installations.allSatisfy { $0.highestSequence == 20 && $0.missing.isEmpty })
+        await receiver.stop()
+    }
+
+    /// With 30% of requests failing with 500, everything arrives in the end, each entry once.
+    @Test(.timeLimit(.minutes(2)))
+    func deliversEverythingDespite500s() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 60)
+        let receiver = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "0.3", "--fail-status", "500"])
+        let result = try await upload(spool, to: receiver, ["--retry-base", "0.01", "--retry-cap", "0.1", "--max-attempts", "60"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        try expectStoredExactlyOnce(spool, receiver: receiver)
+        #expect((try await receiver.summary().requests.byStatus["500"] ?? 0) > 0, "no failure was injected")
+        await receiver.stop()
+    }
+
+    /// Connections dropped before and after storing: everything arrives, each entry once.
+    @Test(.timeLimit(.minutes(2)))
+    func deliversEverythingDespiteDroppedConnections() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 60)
+        let receiver = try await ReceiverProcess(in: temp, arguments: ["--drop-rate", "0.3"])
+        let result = try await upload(spool, to: receiver, ["--retry-base", "0.01", "--retry-cap", "0.1", "--max-attempts", "60"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        try expectStoredExactlyOnce(spool, receiver: receiver)
+        #expect(try await receiver.summary().requests.dropped > 0, "no connection was dropped")
+        await receiver.stop()
+    }
+
+    /// `Retry-After` on 429 and 503, as seconds and as an HTTP date, delays the retry by that
+    /// long, although the backoff alone would retry after 10 ms.
+    @Test(.timeLimit(.minutes(2)), arguments: [("429", "1", 1.0), ("503", "http-date:2", 1.0)])
+    func obeysRetryAfter(status: String, retryAfter: String, atLeast: Double) async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 3)
+        let receiver = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-count", "1", "--fail-status", status, "--retry-after", retryAfter])
+        let ledgerPath = temp.file("ledger.sqlite")
+        let result = try await upload(spool, to: receiver, ledger: ledgerPath, ["--retry-base", "0.01", "--retry-cap", "0.02", "--concurrency", "1"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        try expectStoredExactlyOnce(spool, receiver: receiver)
+        let ledger = try Ledger(path: ledgerPath, readOnly: true)
+        let delayed = try spool.entries.map { try ledger.attempts(digest: $0.digest) }.filter { $0.count > 1 }
+        try #require(delayed.count == 1, "expected one entry to be retried, got \(delayed)")
+        let attempts = delayed[0]
+        #expect(attempts[0].status == Int(status))
+        #expect(attempts[1].status == 201)
+        let waited = attempts[1].at.timeIntervalSince(attempts[0].at)
+        #expect(waited >= atLeast, "retried after \(waited) s, before Retry-After \(retryAfter)")
+        #expect(waited < atLeast + 10, "retried after \(waited) s")
+        await receiver.stop()
+    }
+
+    /// A 4xx other than 408, 425 and 429 is permanent: one attempt, rejected with its reason,
+    /// visible in status, and not sent again by the next run.
+    @Test(.timeLimit(.minutes(2)))
+    func treats4xxAsPermanent() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 4)
+        let refusing = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-status", "422"])
+        let result = try await upload(spool, to: refusing, ["--retry-base", "0.01"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("4 rejected"), "\(result.stdout)")
+        #expect(try await refusing.summary().requests.total == 4)
+        let status = try await status()
+        #expect(status.counts["rejected"] == 4)
+        #expect(status.held.allSatisfy { $0.attempts == 1 && $0.reason.hasPrefix("HTTP 422") })
+        await refusing.stop()
+
+        let healthy = try await ReceiverProcess(in: temp)
+        let again = try await upload(spool, to: healthy)
+        #expect(again.status == 1)
+        #expect(try await healthy.summary().requests.total == 0, "a rejected entry was sent again")
+        await healthy.stop()
+    }
+
+    /// After the maximum attempts an entry is a dead letter, with the last error as its reason.
+    @Test(.timeLimit(.minutes(2)))
+    func rejectsAfterMaxAttempts() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 2)
+        let receiver = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-status", "500"])
+        let result = try await upload(spool, to: receiver, ["--retry-base", "0.01", "--retry-cap", "0.02", "--max-attempts", "3"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(try await receiver.summary().requests.total == 6)
+        let status = try await status()
+        #expect(status.counts["rejected"] == 2)
+        #expect(status.held.allSatisfy { $0.attempts == 3 && $0.reason.contains("gave up after 3 attempts") && $0.reason.contains("HTTP 500") })
+        #expect(!status.latestErrors.isEmpty)
+        await receiver.stop()
+    }
+
+    /// Stopping early: entries whose next attempt is beyond --max-wait wait in the ledger (exit 75),
+    /// and a later run does not send them before they are due.
+    @Test(.timeLimit(.minutes(2)))
+    func leavesEntriesWaitingBeyondMaxWait() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 3)
+        let failing = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-status", "503", "--retry-after", "3600"])
+        let first = try await upload(spool, to: failing, ["--max-wait", "5"])
+        #expect(first.status == 75, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("3 waiting"), "\(first.stdout)")
+        let status = try await status()
+        #expect(status.counts["retrying"] == 3)
+        #expect(status.nextRetry != nil)
+        await failing.stop()
+        let healthy = try await ReceiverProcess(in: temp)
+        let second = try await upload(spool, to: healthy, ["--max-wait", "0"])
+        #expect(second.status == 75)
+        #expect(try await healthy.summary().requests.total == 0, "an entry was sent before its Retry-After")
+        await healthy.stop()
+    }
+
+    /// Tampered entries are quarantined with the reason and never reach the receiver.
+    @Test(.timeLimit(.minutes(2)))
+    func quarantinesTamperedEntries() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 8)
+        // Entry 3: its body changed and recompressed, so gzip is fine and only the signature catches it.
+        let third = spool.entries[2]
+        let forged = try Gzip.compressMember(third.metadataLine + [0x0a]) + Gzip.compressMember(Array(#"{"users":100000}"#.utf8))
+        try Data(forged).write(to: URL(fileURLWithPath: spool.path(of: third)))
+        // Entry 6: one byte flipped on disk.
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: spool.path(of: spool.entries[5]))))
+        bytes[bytes.count / 2] ^= 0x40
+        try Data(bytes).write(to: URL(fileURLWithPath: spool.path(of: spool.entries[5])))
+
+        let verify = try await runUploader(["verify", spool.directory, "--ledger", temp.file("ledger.sqlite")], in: temp)
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains(third.name.entryFile) && verify.stdout.contains("[signature_invalid]"), "\(verify.stdout)")
+        #expect(verify.stdout.contains(spool.entries[5].name.entryFile), "\(verify.stdout)")
+
+        let receiver = try await ReceiverProcess(in: temp)
+        let result = try await upload(spool, to: receiver)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("6 delivered") && result.stdout.contains("2 quarantined"), "\(result.stdout)")
+        let summary = try await receiver.summary()
+        #expect(summary.requests.total == 6, "a tampered entry reached the receiver")
+        #expect(summary.byInstallation.first?.missing == [.init(first: 3, last: 3), .init(first: 6, last: 6)])
+        let status = try await status()
+        #expect(status.counts["quarantined"] == 2)
+        #expect(status.held.contains { $0.file == third.name.entryFile && $0.reason.hasPrefix("signature_invalid") })
+        await receiver.stop()
+    }
+
+    /// Trust on first use in the ledger: an entry signed by another key for a pinned
+    /// installation is quarantined, never sent.
+    @Test(.timeLimit(.minutes(2)))
+    func quarantinesAForeignKeyForAPinnedInstallation() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 2)
+        let receiver = try await ReceiverProcess(in: temp)
+        #expect(try await upload(spool, to: receiver).status == 0)
+        // A second spool: installation of the first, but another key.
+        let impostor = try TestSpool.make(in: temp.file("spool2"), stateRoot: temp.path + "/other", count: 1)
+        let claimed = spool.identities[0].installation
+        let key = impostor.identities[0].signingKey
+        let metadata = EntryMetadata(kind: .report, installation: claimed, sequence: 3, created: Date(), productVersion: "9.9.9", schema: 1,
+                                     previous: spool.entries[1].digest, key: SSHPublicKey(key.publicKey).fingerprint,
+                                     request: ReplayRequest(), body: Array("{}".utf8))
+        let forged = try SpoolEntry.make(metadata: metadata, body: Array("{}".utf8), signingKey: key)
+        try Data(try forged.compressedFile()).write(to: URL(fileURLWithPath: impostor.directory + "/" + forged.name.entryFile))
+        try Data(forged.signatureFile.utf8).write(to: URL(fileURLWithPath: impostor.directory + "/" + forged.name.signatureFile))
+        let result = try await runUploader(["upload", impostor.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite")], in: temp)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("[key_wrong_installation]"), "\(result.stdout)")
+        #expect(try await receiver.summary().requests.total == 3, "only the impostor's own installation entry may be sent")
+        await receiver.stop()
+    }
+
+    /// SIGKILL at least 20 times mid-batch, then a run to completion: every entry stored once,
+    /// none missing.
+    @Test(.timeLimit(.minutes(3)))
+    func survivesRepeatedSIGKILL() async throws {
+        let count = 300
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: count)
+        let receiver = try await ReceiverProcess(in: temp, arguments: ["--delay-ms", "25"])
+        let ledger = temp.file("ledger.sqlite")
+        let arguments = ["upload", spool.directory, "--endpoint", receiver.url, "--ledger", ledger, "--concurrency", "2"]
+        var kills = 0, stored = 0
+        while kills < 20 {
+            let child = try ChildProcess(try Products.executable("uploader"), arguments, outputIn: temp.path)
+            // Kill only once this run has delivered something: then it is mid-batch for sure.
+            let before = stored
+            let deadline = Date().addingTimeInterval(60)
+            while child.process.isRunning, Date() < deadline {
+                stored = try await receiver.summary().reports
+                if stored > before { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...40)))
+            guard child.process.isRunning else {
+                Issue.record("the uploader finished after \(kills) kills: \(child.stdout)")
+                break
+            }
+            child.kill(SIGKILL)
+            let status = await child.wait()
+            #expect(status == 128 + SIGKILL || child.process.terminationReason == .uncaughtSignal)
+            kills += 1
+        }
+        stored = try await receiver.summary().reports
+        #expect(stored < count, "everything was delivered before the last kill")
+        let final = try await runUploader(arguments, in: temp)
+        #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
+        try expectStoredExactlyOnce(spool, receiver: receiver)
+        let summary = try await receiver.summary()
+        #expect(summary.reports == count && summary.byInstallation.first?.missing == [])
+        let status = try await status(ledger: ledger)
+        #expect(status.counts["delivered"] == count)
+        await receiver.stop()
+    }
+
+    /// Usage errors exit with 2 and name the option and the fix.
+    @Test(.timeLimit(.minutes(1)))
+    func usageErrorsExitWith2() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 1)
+        let result = try await runUploader(["upload", spool.directory, "--endpoint", "ftp://example", "--ledger", temp.file("l.sqlite")], in: temp)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--endpoint 'ftp://example' is not an http(s) URL"), "\(result.stderr)")
+        let inside = try await runUploader(["upload", spool.directory, "--endpoint", "http://127.0.0.1:9", "--ledger", spool.directory + "/ledger.sqlite"], in: temp)
+        #expect(inside.status == 2)
+        #expect(inside.stderr.contains("inside the spool directory"), "\(inside.stderr)")
+    }
+}
