@@ -161,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TelemetryReportTests",
-            dependencies: ["spooler", "TelemetryReport", "SpoolStore", "SpoolFormat"],
+            dependencies: ["spooler", "TelemetryReport", "SpoolStore", "SpoolFormat", "TestSupport", "CSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,6 +21,11 @@ public struct TombstoneBody: Codable, Equatable, Sendable {
     public struct Dropped: Codable, Equatable, Sendable {
         public var first: UInt64
         public var last: UInt64
+
+        public init(first: UInt64, last: UInt64) {
+            self.first = first
+            self.last = last
+        }
     }
 
     public var type: String

@@ -168,7 +168,7 @@ public enum PrivacyGuard {
         if text.contains(where: { $0.isWhitespace }) { return "looks_like_free_text" }
         if text.wholeMatch(of: #/(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+/#) != nil,
            text.contains(where: { $0.isLetter }) { return "looks_like_hostname" }
-        if text.contains(where: { $0.isUppercase }) || text.contains(where: { !$0.isASCII }) { return "looks_like_name" }
+        if text.contains(#/\p{Lu}\p{Ll}+/#) || text.contains(where: { !$0.isASCII }) { return "looks_like_name" }
         return nil
     }
 }
