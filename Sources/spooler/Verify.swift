@@ -55,6 +55,9 @@ extension SpoolerCommand {
                 for problem in report.problems {
                     print("\(options.spool)/\(problem.file): \(problem.message) [\(problem.code)]")
                 }
+                for loss in report.declaredLosses {
+                    print("declared loss: entries \(loss.first)...\(loss.last) of \(loss.installation) were removed (\(loss.reason)), as tombstone \(loss.tombstone) records")
+                }
                 print(summary(report))
             }
             if !report.isClean { throw ExitCode(ExitStatus.problems) }
@@ -79,6 +82,7 @@ struct VerifyOutput: Encodable {
     var validEntries: Int
     var installations: [SpoolVerifier.Report.Installation]
     var problems: [SpoolProblem]
+    var declaredLosses: [SpoolVerifier.Report.DeclaredLoss]
 
     init(_ report: SpoolVerifier.Report) {
         clean = report.isClean
@@ -87,5 +91,6 @@ struct VerifyOutput: Encodable {
         validEntries = report.validEntries
         installations = report.installations
         problems = report.problems
+        declaredLosses = report.declaredLosses
     }
 }

@@ -1,0 +1,231 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import TelemetryReport
+
+/// The built `spooler`, run in a fresh working directory holding a `spooler.conf`.
+struct Site {
+    let work: TemporaryDirectory
+    var state: String { work.file("state") }
+    var spool: String { work.file("Spool") }
+
+    init(config: String = "product_version = 2021.2.7\n") throws {
+        work = try TemporaryDirectory("spooler-run")
+        try config.write(toFile: work.file("spooler.conf"), atomically: true, encoding: .utf8)
+    }
+
+    @discardableResult
+    func run(_ arguments: String..., environment: [String: String] = [:]) throws -> Command.Result {
+        try Command.run(Command.product("spooler"), arguments, in: work.path, environment: environment)
+    }
+
+    /// Committed entries (`.sig` present), in name order.
+    func entries() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).filter { $0.hasSuffix(".json.gz.sig") }.sorted()
+    }
+
+    func allFiles() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).sorted() }
+
+    func write(_ name: String, _ text: String) throws {
+        try text.write(toFile: work.file(name), atomically: true, encoding: .utf8)
+    }
+
+    /// Starts `spooler run` in the background; stdout and stderr go to files in the work directory.
+    func start(_ arguments: String...) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Command.product("spooler"))
+        process.arguments = ["run", "--state", state] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: work.path)
+        FileManager.default.createFile(atPath: work.file("run.out"), contents: nil)
+        FileManager.default.createFile(atPath: work.file("run.err"), contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: work.file("run.out"))
+        process.standardError = FileHandle(forWritingAtPath: work.file("run.err"))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func output(_ name: String) -> String { (try? String(contentsOfFile: work.file(name), encoding: .utf8)) ?? "" }
+
+    /// Waits up to `seconds` for `condition`.
+    func wait(seconds: Double = 20, for condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+
+    func stop(_ process: Process, signal: Int32 = SIGTERM) -> Bool {
+        kill(process.processIdentifier, signal)
+        let exited = wait(seconds: 10) { !process.isRunning }
+        if !exited { process.terminate() }
+        process.waitUntilExit()
+        return exited
+    }
+}
+
+@Suite("spooler run, opt-out, privacy and limits on the command line", .serialized)
+struct SpoolerRunTests {
+    @Test("run spools on its interval; every entry verifies", .timeLimit(.minutes(1)))
+    func schedule() throws {
+        let site = try Site()
+        let result = try site.run("run", "--state", site.state, "--interval-seconds", "0.2", "--max-reports", "3")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.count == 3)
+        #expect(site.entries().count == 3)
+        #expect(result.stderr.contains("catch-up"))
+        let verify = try site.run("verify", "--state", site.state)
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    @Test("SIGTERM and SIGINT stop run cleanly; while it runs, the lock stops a second run or collect", .timeLimit(.minutes(1)),
+          arguments: [SIGTERM, SIGINT])
+    func stopAndLock(signal: Int32) throws {
+        let site = try Site()
+        let process = try site.start("--interval-seconds", "0.3")
+        #expect(site.wait { site.entries().count >= 2 })
+
+        let collect = try site.run("collect", "--state", site.state)
+        #expect(collect.status != 0)
+        #expect(collect.stderr.contains("another spooler is writing"))
+        let second = try site.run("run", "--state", site.state, "--interval-seconds", "0.3")
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("another spooler is writing"))
+
+        #expect(site.stop(process, signal: signal))
+        #expect(process.terminationStatus == 0)
+        #expect(site.output("run.err").contains("stopped by \(signal == SIGTERM ? "SIGTERM" : "SIGINT")"))
+        // No partial entry: every .json.gz has its .sig, and nothing temporary is left.
+        let files = site.allFiles().filter { $0 != ".spooler.lock" }
+        #expect(files.count == 2 * site.entries().count)
+        #expect(!files.contains { $0.hasPrefix(".tmp-") })
+        #expect(site.output("run.out").split(separator: "\n").count == site.entries().count)
+        #expect(try site.run("verify", "--state", site.state).status == 0)
+    }
+
+    @Test("catch-up: run spools at once when no report is recent, and waits when one is", .timeLimit(.minutes(1)))
+    func catchUp() throws {
+        let site = try Site()
+        let first = try site.start("--interval-seconds", "3600")
+        #expect(site.wait { site.entries().count == 1 })
+        #expect(site.stop(first))
+        #expect(site.output("run.err").contains("catch-up"))
+
+        let second = try site.start("--interval-seconds", "3600")
+        #expect(site.wait { site.output("run.err").contains("next report at") })
+        usleep(300_000)
+        #expect(site.stop(second))
+        #expect(second.terminationStatus == 0)
+        #expect(site.entries().count == 1)
+        #expect(!site.output("run.err").contains("catch-up"))
+    }
+
+    @Test("reporting = off: collect and run spool nothing and say so; preview still shows the body", .timeLimit(.minutes(1)))
+    func optOutInFile() throws {
+        let site = try Site(config: "product_version = 1.0\nreporting = off\n")
+        for command in ["collect", "run"] {
+            let result = try site.run(command, "--state", site.state)
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("reporting is off (reporting = off in spooler.conf): \(command) spools nothing"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: site.spool))
+        #expect(!FileManager.default.fileExists(atPath: site.state))
+        let preview = try site.run("preview", "--json", "--state", site.state)
+        #expect(preview.status == 0)
+        #expect(preview.stderr.contains("reporting is off"))
+        #expect(preview.stdout.contains("\"productVersion\":\"1.0\""))
+    }
+
+    @Test("SPOOLER_REPORTING=off overrides reporting = on", .timeLimit(.minutes(1)))
+    func optOutInEnvironment() throws {
+        let site = try Site(config: "reporting = on\n")
+        for command in ["collect", "run"] {
+            let result = try site.run(command, "--state", site.state, environment: ["SPOOLER_REPORTING": "off"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("reporting is off (SPOOLER_REPORTING=off)"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: site.spool))
+        let preview = try site.run("preview", "--state", site.state, environment: ["SPOOLER_REPORTING": "off"])
+        #expect(preview.status == 0)
+        #expect(preview.stderr.contains("reporting is off"))
+    }
+
+    @Test("a value the privacy guard refuses stops collect and preview before anything is written", .timeLimit(.minutes(1)))
+    func privacyRefusal() throws {
+        let site = try Site(config: """
+            product_version = 1.0
+            [metric targets.os.by_name]
+            command = sh hostile.sh
+            field = os
+            """)
+        try site.write("hostile.sh", "echo '{\"os\": {\"windows\": 3, \"build-07.corp.example.com\": 1}}'\n")
+        let collect = try site.run("collect", "--state", site.state)
+        #expect(collect.status == 1)
+        #expect(collect.stderr.contains("metric 'targets.os.by_name' refused by the privacy guard, rule looks_like_hostname"))
+        #expect(!collect.stderr.contains("corp.example.com"))
+        #expect(site.entries().isEmpty)
+        #expect(site.allFiles().allSatisfy { !$0.contains(".json.gz") })
+        let preview = try site.run("preview", "--state", site.state)
+        #expect(preview.status == 1)
+        #expect(preview.stdout.isEmpty)
+    }
+
+    @Test("a configuration error names the file and line; nothing is spooled", .timeLimit(.minutes(1)))
+    func configurationError() throws {
+        let site = try Site(config: "product_version = 1.0\nreportng = off\n")
+        let result = try site.run("collect", "--state", site.state)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("spooler.conf:2: unknown key 'reportng'"))
+        #expect(!FileManager.default.fileExists(atPath: site.spool))
+    }
+
+    @Test("max_spool_bytes: the oldest entries make way, and a signed tombstone in the chain declares them", .timeLimit(.minutes(1)))
+    func spoolLimit() throws {
+        let site = try Site(config: "product_version = 1.0\nmax_spool_bytes = 8KiB\n")
+        var last = ""
+        for _ in 0..<12 {
+            let result = try site.run("collect", "--state", site.state)
+            #expect(result.status == 0, "\(result.stderr)")
+            last = result.stderr
+        }
+        _ = last
+        let sizes = try site.allFiles().filter { $0.contains(".json.gz") }.map {
+            try FileManager.default.attributesOfItem(atPath: site.spool + "/" + $0)[.size] as! Int
+        }
+        #expect(sizes.reduce(0, +) <= 8 * 1024)
+        let verify = try site.run("verify", "--state", site.state)
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.contains("declared"))
+        // Without the state directory (as the uploader or an auditor verifies): clean as well.
+        try site.write("allowed_signers", try site.run("pubkey", "--state", site.state, "--allowed-signers").stdout)
+        let stateless = try site.run("verify", "--state", site.work.file("elsewhere"), "--allowed-signers", "allowed_signers")
+        #expect(stateless.status == 0, "\(stateless.stdout)")
+        // The tombstone reads with stock tools.
+        var tombstones = 0
+        for entry in site.entries() {
+            let zcat = try Command.run("zcat", [site.spool + "/" + entry.replacingOccurrences(of: ".sig", with: "")])
+            if zcat.lines[0].contains("\"kind\":\"tombstone\"") {
+                tombstones += 1
+                #expect(zcat.lines[1].contains("\"reason\":\"max_bytes\""))
+                #expect(zcat.lines[1].contains("\"dropped\":{\"first\":"))
+            }
+        }
+        #expect(tombstones >= 1)
+    }
+
+    @Test("the demo: collect at the repository top fills every catalog metric", .timeLimit(.minutes(1)))
+    func demo() throws {
+        let work = try TemporaryDirectory("demo")
+        let result = try Command.run(Command.product("spooler"), ["collect", "--spool", work.file("Spool"), "--state", work.file("state")], in: repositoryRoot)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("left out"))
+        let path = try #require(result.lines.last)
+        let zcat = try Command.run("zcat", [path])
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(zcat.lines[1].utf8)) as? [String: Any])
+        let metrics = try #require(body["metrics"] as? [String: Any])
+        #expect(Set(metrics.keys) == Set(MetricCatalog.all.map(\.key)))
+        #expect((body["diagnostics"] as? [Any])?.isEmpty == true)
+    }
+}
