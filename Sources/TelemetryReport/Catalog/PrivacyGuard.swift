@@ -38,7 +38,7 @@ public enum PrivacyGuard {
             var counts: [String: Int64] = [:]
             for (kind, count) in object {
                 guard vocabulary.contains(kind) else {
-                    throw refuse(classify(kind) ?? "unknown_kind", "kind \(describe(.string(kind))) is not one of the declared kinds (\(vocabulary.words.joined(separator: ", ")))")
+                    throw refuse(classify(kind) ?? "unknown_kind", "a kind (\(describe(.string(kind)))) is not one of the declared kinds (\(vocabulary.words.joined(separator: ", ")))")
                 }
                 counts[kind] = try whole(count, max: MetricType.Limits.maxCount, metric: key, what: "the count of kind '\(kind)'")
             }
