@@ -54,6 +54,10 @@ public final class SpoolWriter {
             }
             chain.lastSequence = name.sequence
             chain.lastDigest = entry.digest
+            // A tombstone committed just before a crash still declares its range removed.
+            if entry.metadata.kind == .tombstone, let tombstone = TombstoneBody.decode(entry.body, entry: entry.metadata) {
+                chain.firstSequence = max(chain.firstSequence, tombstone.dropped.last + 1)
+            }
             logger.info("chain state rolled forward", metadata: ["entry": "\(name.entryFile)"])
         }
         if !own.isEmpty { try state.saveChain(chain) }

@@ -66,7 +66,9 @@ extension Console {
     static func summarise(_ outcome: SpoolingJob.Outcome) {
         let missing = outcome.report.diagnostics
         if !missing.isEmpty {
-            error("\(outcome.report.metrics.count) metrics reported; left out: " + missing.map { "\($0.metric) (\($0.error))" }.joined(separator: ", "))
+            let byCode = Dictionary(grouping: missing, by: \.error).sorted { $0.key < $1.key }
+            error("\(outcome.report.metrics.count) metrics reported, \(missing.count) left out (see 'spooler preview'): "
+                  + byCode.map { "\($0.key): " + $0.value.map(\.metric).joined(separator: ", ") }.joined(separator: "; "))
         }
         for tombstone in outcome.tombstones {
             error("spool limit \(tombstone.reason.rawValue): removed entries \(tombstone.dropped.first)...\(tombstone.dropped.last) (\(tombstone.entries) entries, \(tombstone.bytes) bytes); a signed tombstone records it")

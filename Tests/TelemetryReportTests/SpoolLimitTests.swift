@@ -106,6 +106,25 @@ struct SpoolLimitTests {
         #expect(try verify().isClean)
     }
 
+    @Test("a crash after the tombstone's signature but before the chain state was saved: opening the spool rolls the declaration forward", .timeLimit(.minutes(1)))
+    func crashBeforeStateSaved() throws {
+        let chainFile = state.path + "/" + StateDirectory.chainFile
+        do {
+            let writer = try writer()
+            for n in 1...5 { try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
+            let saved = try Data(contentsOf: URL(fileURLWithPath: chainFile))
+            let tombstone = TombstoneBody(installation: identity.installation, first: 1, last: 3, entries: 3, bytes: 100, reason: .maxAge, limit: 60)
+            try writer.append(kind: .tombstone, body: try tombstone.encoded(), productVersion: "1.0", schema: 1, firstSequence: 4)
+            try saved.write(to: URL(fileURLWithPath: chainFile))
+        }
+        let reopened = try writer()
+        #expect(reopened.chain.lastSequence == 6)
+        #expect(reopened.chain.firstSequence == 4)
+        try reopened.prune(limits: SpoolLimits(), productVersion: "1.0")
+        #expect(try SpoolListing(directory: spool).entries.map(\.sequence) == [4, 5, 6])
+        #expect(try verify().isClean)
+    }
+
     @Test("entries removed without a tombstone are still a gap", .timeLimit(.minutes(1)))
     func silentGap() throws {
         let writer = try writer()
