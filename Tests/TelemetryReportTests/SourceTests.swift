@@ -57,6 +57,7 @@ struct SQLiteSourceTests {
         ("SELECT 'ssh', 1 UNION ALL SELECT 'ssh', 2", .duplicateKind),
         ("SELECT 1, 2", .wrongShape),
         ("SELECT x'00ff'", .wrongShape),
+        ("ATTACH DATABASE 'other.db' AS other", .wrongShape),
     ])
     func failures(sql: String, failure: SourceFailure) throws {
         let database = try SQLiteDatabase(path: path)

@@ -29,6 +29,8 @@ public final class SQLiteDatabase {
             handle = nil
             throw .databaseError
         }
+        // The script builds this in-memory database only: it cannot attach (and so create) files.
+        sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
         guard sqlite3_exec(handle, String(decoding: data, as: UTF8.self), nil, nil, nil) == SQLITE_OK else { throw .databaseError }
         try prepareForQueries()
     }
@@ -36,6 +38,7 @@ public final class SQLiteDatabase {
     deinit { sqlite3_close(handle) }
 
     private func prepareForQueries() throws(SourceFailure) {
+        sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
         sqlite3_busy_timeout(handle, 2_000)
         guard sqlite3_exec(handle, "PRAGMA query_only = ON", nil, nil, nil) == SQLITE_OK else { throw .databaseError }
     }
