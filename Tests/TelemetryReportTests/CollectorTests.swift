@@ -33,6 +33,9 @@ struct CollectorTests {
     @Test("a failing source leaves its metric out with an error code; the rest is reported", .timeLimit(.minutes(1)))
     func failureIsDiagnostic() throws {
         try "SELECT 1;".write(toFile: work.file("empty.sql"), atomically: true, encoding: .utf8)
+        try "printf '%0.s[' $(seq 1 40); printf '%0.s]' $(seq 1 40)\n".write(toFile: work.file("deep.sh"), atomically: true, encoding: .utf8)
+        try "yes '[1,' | head -c 5000000\n".write(toFile: work.file("huge.sh"), atomically: true, encoding: .utf8)
+        try "sleep 20\n".write(toFile: work.file("slow.sh"), atomically: true, encoding: .utf8)
         let configuration = try configuration("""
             [database demo]
             script = empty.sql
@@ -48,6 +51,13 @@ struct CollectorTests {
             command = ./absent.sh
             [metric host.container]
             report = off
+            [metric calls.database.by_type]
+            command = sh deep.sh
+            [metric calls.database.failures]
+            command = sh huge.sh
+            [metric calls.database.mean_duration]
+            command = sh slow.sh
+            timeout = 0.2s
             """)
         let collected = try ReportCollector(configuration: configuration).collect(installation: "8c5a3f9e-2d1b-4c6a-9e7f-0a1b2c3d4e5f")
         let errors = Dictionary(uniqueKeysWithValues: collected.report.diagnostics.map { ($0.metric, $0.error) })
@@ -55,6 +65,9 @@ struct CollectorTests {
         #expect(errors["events.by_name"] == "file_missing")
         #expect(errors["calls.api.by_result"] == "command_not_found")
         #expect(errors["host.container"] == "disabled")
+        #expect(errors["calls.database.by_type"] == "json_too_deep")
+        #expect(errors["calls.database.failures"] == "output_too_large")
+        #expect(errors["calls.database.mean_duration"] == "command_timeout")
         #expect(errors["server.memory_bytes"] == "not_configured")
         #expect(collected.report.metrics["projects"] == .int(4))
         #expect(collected.report.metrics["host.container"] == nil)

@@ -172,6 +172,21 @@ struct SpoolerRunTests {
         #expect(preview.stdout.isEmpty)
     }
 
+    @Test("preview writes nothing: no spool, no identity, no CPU sample; collect then saves the sample", .timeLimit(.minutes(1)))
+    func previewWritesNothing() throws {
+        let site = try Site(config: "product_version = 1.0\nwatch_pid = parent\n")
+        let preview = try site.run("preview", "--json", "--state", site.state)
+        #expect(preview.status == 0)
+        #expect(preview.stdout.contains("\"server.cpu_percent\":"))
+        #expect(!FileManager.default.fileExists(atPath: site.spool))
+        #expect(!FileManager.default.fileExists(atPath: site.state))
+        #expect(try site.run("collect", "--state", site.state).status == 0)
+        let saved = try #require(FileManager.default.contents(atPath: site.state + "/report-state.json"))
+        let state = try JSONDecoder().decode(ReportState.self, from: saved)
+        #expect(state.cpu != nil && state.lastReportAt != nil)
+        #expect((try FileManager.default.attributesOfItem(atPath: site.state + "/report-state.json")[.posixPermissions] as? Int) == 0o600)
+    }
+
     @Test("a configuration error names the file and line; nothing is spooled", .timeLimit(.minutes(1)))
     func configurationError() throws {
         let site = try Site(config: "product_version = 1.0\nreportng = off\n")
