@@ -44,7 +44,7 @@ extension SpoolerCommand {
             let signals = StopSignals(clock: clock)
             defer { signals.cancel() }
             let scheduler = ReportScheduler(interval: intervalSeconds ?? configuration.interval,
-                                            jitter: jitterSeconds ?? (intervalSeconds == nil ? configuration.jitter : 0),
+                                            jitter: jitterSeconds ?? (intervalSeconds == nil ? min(configuration.jitter, configuration.interval) : 0),
                                             clock: clock)
             let spooled = scheduler.run(
                 lastReport: job.lastReportTime(), maxReports: maxReports,
