@@ -102,35 +102,38 @@ public final class ReceiverStore: Sendable {
             let now = Date().timeIntervalSince1970
             var outcomes: [StoreOutcome] = []
             outcomes.reserveCapacity(entries.count)
+            let byDigest = try db.cachedStatement(sql: "SELECT id FROM report WHERE digest = ?")
+            let countDuplicate = try db.cachedStatement(sql: "UPDATE report SET duplicates = duplicates + 1 WHERE digest = ?")
+            let pinned = try db.cachedStatement(sql: "SELECT fingerprint FROM pinnedKey WHERE installation = ?")
+            let pin = try db.cachedStatement(sql: "INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt) VALUES (?, ?, ?, ?)")
+            let bySequence = try db.cachedStatement(sql: "SELECT digest FROM report WHERE installation = ? AND sequence = ?")
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO report (digest, installation, sequence, kind, productVersion, created, keyFingerprint,
+                                    metadata, body, signature, receivedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
             for entry in entries {
-                if try Int64.fetchOne(db, sql: "SELECT id FROM report WHERE digest = ?", arguments: [entry.digest]) != nil {
-                    try db.execute(sql: "UPDATE report SET duplicates = duplicates + 1 WHERE digest = ?", arguments: [entry.digest])
+                if try Int64.fetchOne(byDigest, arguments: [entry.digest]) != nil {
+                    try countDuplicate.execute(arguments: [entry.digest])
                     outcomes.append(.duplicate)
                     continue
                 }
                 if pinKeys {
-                    if let pinned = try String.fetchOne(db, sql: "SELECT fingerprint FROM pinnedKey WHERE installation = ?", arguments: [entry.installation]) {
-                        if pinned != entry.keyFingerprint {
-                            outcomes.append(.foreignKey(pinnedFingerprint: pinned))
+                    if let fingerprint = try String.fetchOne(pinned, arguments: [entry.installation]) {
+                        if fingerprint != entry.keyFingerprint {
+                            outcomes.append(.foreignKey(pinnedFingerprint: fingerprint))
                             continue
                         }
                     } else {
-                        try db.execute(
-                            sql: "INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt) VALUES (?, ?, ?, ?)",
-                            arguments: [entry.installation, entry.publicKey, entry.keyFingerprint, now])
+                        try pin.execute(arguments: [entry.installation, entry.publicKey, entry.keyFingerprint, now])
                     }
                 }
-                if let existing = try String.fetchOne(
-                    db, sql: "SELECT digest FROM report WHERE installation = ? AND sequence = ?", arguments: [entry.installation, entry.sequence]) {
+                if let existing = try String.fetchOne(bySequence, arguments: [entry.installation, entry.sequence]) {
                     outcomes.append(.conflict(existingDigest: existing))
                     continue
                 }
-                try db.execute(sql: """
-                    INSERT INTO report (digest, installation, sequence, kind, productVersion, created, keyFingerprint,
-                                        metadata, body, signature, receivedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [entry.digest, entry.installation, entry.sequence, entry.kind, entry.productVersion, entry.created,
-                                     entry.keyFingerprint, Data(entry.metadataLine), Data(entry.body), Data(entry.signature), now])
+                try insert.execute(arguments: [entry.digest, entry.installation, entry.sequence, entry.kind, entry.productVersion, entry.created,
+                                               entry.keyFingerprint, Data(entry.metadataLine), Data(entry.body), Data(entry.signature), now])
                 outcomes.append(.stored)
             }
             return outcomes

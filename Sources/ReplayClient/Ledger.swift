@@ -113,6 +113,8 @@ public final class Ledger: Sendable {
         public var digest: EntryDigest
         public var attempts: Int
         public var due: Date
+        /// The verified entry, when the scan kept it in memory.
+        public var entry: SpoolEntry?
     }
 
     /// What the ledger already knew about a scan's entries.
@@ -156,7 +158,7 @@ public final class Ledger: Sendable {
                     let next: Double? = row["nextAttempt"]
                     registration.work.append(Work(
                         id: row["id"], name: entry.name, digest: entry.digest, attempts: row["attempts"],
-                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now))
+                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now, entry: entry.entry))
                 }
             }
             for entry in scan.quarantined {

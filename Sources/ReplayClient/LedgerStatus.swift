@@ -109,7 +109,10 @@ extension LedgerStatus {
         }
         if !held.isEmpty {
             lines.append("rejected and quarantined:")
-            for item in held { lines.append("  \(item.file): \(item.state) after \(item.attempts) attempt(s): \(item.reason)") }
+            for item in held {
+                let how = item.state == LedgerEntryState.quarantined.rawValue ? "quarantined, never sent" : "rejected after \(item.attempts) attempt(s)"
+                lines.append("  \(item.file): \(how): \(item.reason)")
+            }
         }
         if !latestErrors.isEmpty {
             lines.append("latest errors:")

@@ -10,6 +10,9 @@ public struct SpoolScan: Sendable {
         public var digest: EntryDigest
         public var key: SSHPublicKey
         public var productVersion: String
+        /// The verified entry, kept in memory while the scan's budget allows, so that exactly the
+        /// verified bytes are sent; `nil` beyond it (the entry is read and verified again).
+        public var entry: SpoolEntry?
     }
 
     /// An entry that must never be sent.
@@ -41,11 +44,16 @@ public struct SpoolScan: Sendable {
     /// Verifies `directory` with `SpoolVerifier`, then applies trust on first use within the spool:
     /// an installation not pinned yet is pinned to the key of its first valid entry, and its
     /// entries signed by another key are quarantined.
-    public static func run(directory: String, trust: TrustSource) throws -> SpoolScan {
+    /// - Parameter keepBytes: how many bytes of verified entries to keep in memory for sending.
+    public static func run(directory: String, trust: TrustSource, keepBytes: Int = 0) throws -> SpoolScan {
         var valid: [Accepted] = []
+        var kept = 0
         let report = try SpoolVerifier(trust: trust.trust).verify(directory: directory) { entry in
+            let size = entry.body.count + entry.metadataLine.count + 256
+            let keep = kept + size <= keepBytes
+            if keep { kept += size }
             valid.append(Accepted(name: entry.name, digest: entry.digest, key: entry.signature.publicKey,
-                                  productVersion: entry.metadata.productVersion))
+                                  productVersion: entry.metadata.productVersion, entry: keep ? entry : nil))
         }
         var scan = SpoolScan(report: report)
         scan.problems = report.problems

@@ -14,8 +14,13 @@ public struct UploadOptions: Sendable {
     public var maxWait: TimeInterval
     public var policy: RetryPolicy
     public var http: HTTPSettings
+    /// Verified entries up to this many bytes are kept in memory and sent as verified; the rest
+    /// are read and verified again just before sending.
+    public var keepBytes: Int
 
-    public init(endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings()) {
+    public init(endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
+                keepBytes: Int = 256 << 20) {
+        self.keepBytes = keepBytes
         self.endpoint = endpoint
         self.concurrency = concurrency
         self.maxWait = maxWait
@@ -42,6 +47,8 @@ public struct UploadSummary: Codable, Sendable, Equatable {
     /// Requests sent in this run.
     public var requests = 0
     public var seconds = 0.0
+    /// Of `seconds`, the time spent verifying the spool and recording it in the ledger.
+    public var scanSeconds = 0.0
     public var nextAttempt: String?
 
     /// Entries that reached a final state in this run, per second.
@@ -51,9 +58,10 @@ public struct UploadSummary: Codable, Sendable, Equatable {
 
 /// Replays a spool's entries to the endpoint, with the ledger deciding what still needs sending.
 ///
-/// Each entry is verified twice: with the whole spool before anything is sent (`SpoolScan`), and
-/// again from its files just before its request is built, so a file changed in between is
-/// quarantined, not sent.
+/// Each entry is verified with the whole spool before anything is sent (`SpoolScan`), and what is
+/// sent is exactly what was verified: the verified entry kept in memory, or, beyond the memory
+/// budget, the entry read and verified again just before its request is built (a file changed
+/// in between is quarantined, not sent).
 public final class Uploader {
     public let ledger: Ledger
     public let options: UploadOptions
@@ -70,8 +78,9 @@ public final class Uploader {
     /// - Parameter progress: told about every outcome (for a progress bar).
     public func run(directory: String, trust: TrustSource, progress: (any UploadProgress)? = nil) async throws -> (UploadSummary, SpoolScan) {
         let start = Date()
-        let scan = try SpoolScan.run(directory: directory, trust: trust)
+        let scan = try SpoolScan.run(directory: directory, trust: trust, keepBytes: options.keepBytes)
         let registration = try ledger.register(scan, now: start)
+        let scanned = Date()
         var summary = UploadSummary()
         summary.entries = scan.report.entries
         summary.alreadyDelivered = registration.alreadyDelivered
@@ -87,6 +96,7 @@ public final class Uploader {
         }
         guard !registration.work.isEmpty else {
             summary.seconds = Date().timeIntervalSince(start)
+            summary.scanSeconds = scanned.timeIntervalSince(start)
             return (summary, scan)
         }
 
@@ -152,6 +162,7 @@ public final class Uploader {
         try await client.shutdown()
         summary.waiting = queue.count
         summary.seconds = Date().timeIntervalSince(start)
+        summary.scanSeconds = scanned.timeIntervalSince(start)
         return (summary, scan)
     }
 
@@ -163,10 +174,14 @@ public final class Uploader {
                                         state: state, nextAttempt: next, reason: reason, sent: sent))
         }
         let entry: SpoolEntry
-        switch Self.open(work.name, in: directory, trust: trust) {
-        case .success(let opened): entry = opened
-        case .failure(let problem):
-            return record(.quarantined, reason: "\(problem.code): \(problem.message) (checked again before sending)", sent: false)
+        if let verified = work.entry {
+            entry = verified
+        } else {
+            switch Self.open(work.name, in: directory, trust: trust) {
+            case .success(let opened): entry = opened
+            case .failure(let problem):
+                return record(.quarantined, reason: "\(problem.code): \(problem.message) (checked again before sending)", sent: false)
+            }
         }
         guard entry.digest == work.digest else {
             return record(.quarantined, reason: "entry_changed: \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending", sent: false)

@@ -42,8 +42,14 @@ extension UploaderCommand {
         @Option(name: .customLong("retry-cap"), help: ArgumentHelp("The longest backoff.", valueName: "seconds"))
         var retryCap = 300.0
 
-        @Option(name: .customLong("timeout"), help: ArgumentHelp("The limit for one request, answer included (connecting: 10 s).", valueName: "seconds"))
+        @Option(name: .customLong("timeout"), help: ArgumentHelp("The limit for one request, answer included.", valueName: "seconds"))
         var timeout = 30.0
+
+        @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("The limit for opening a connection.", valueName: "seconds"))
+        var connectTimeout = 10.0
+
+        @Option(name: .customLong("memory"), help: ArgumentHelp("Verified entries up to this many MiB are kept in memory and sent exactly as verified; beyond it, entries are read and verified again just before sending.", valueName: "MiB"))
+        var memory = 256
 
         @Flag(help: "Print the result as JSON instead of the summary line.")
         var json = false
@@ -54,9 +60,10 @@ extension UploaderCommand {
             }
             guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency \(concurrency) is not between 1 and 256") }
             guard maxWait >= 0 else { throw ValidationError("--max-wait must not be negative") }
+            guard memory >= 0 else { throw ValidationError("--memory must not be negative") }
             guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
             guard retryBase > 0, retryCap >= retryBase else { throw ValidationError("--retry-base must be positive and at most --retry-cap") }
-            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+            guard timeout > 0, connectTimeout > 0 else { throw ValidationError("--timeout and --connect-timeout must be positive") }
             if let caFile, !FileSystem.exists(caFile) { throw ValidationError("--ca-file \(caFile) does not exist") }
         }
 
@@ -70,7 +77,8 @@ extension UploaderCommand {
             let options = UploadOptions(
                 endpoint: URL(string: endpoint)!, concurrency: concurrency, maxWait: maxWait,
                 policy: RetryPolicy(base: retryBase, cap: retryCap, maxAttempts: maxAttempts),
-                http: HTTPSettings(caFile: caFile, requestTimeout: timeout))
+                http: HTTPSettings(caFile: caFile, connectTimeout: connectTimeout, requestTimeout: timeout),
+                keepBytes: memory << 20)
             var logger = Logger(label: "uploader")
             logger.logLevel = .warning
             let bar = isatty(STDERR_FILENO) == 1 && !json ? ProgressBar() : nil
@@ -86,12 +94,18 @@ extension UploaderCommand {
             if summary.waiting > 0 { throw ExitCode(ExitStatus.retryLater) }
         }
 
-        func line(_ summary: UploadSummary) -> String { Self.line(summary) }
-
         static func line(_ s: UploadSummary) -> String {
-            var text = "\(s.entries) entries: \(s.delivered) delivered (\(s.duplicates) already stored at the endpoint), "
-                + "\(s.alreadyDelivered) delivered before, \(s.rejected) rejected, \(s.quarantined) quarantined, \(s.waiting) waiting; "
-                + "\(s.requests) requests in \(String(format: "%.2f", s.seconds)) s (\(Int(s.rate.rounded())) entries/s)"
+            var parts: [String] = []
+            if s.delivered > 0 || s.entries == 0 {
+                parts.append("\(s.delivered) delivered" + (s.duplicates > 0 ? " (\(s.duplicates) of them already stored at the endpoint)" : ""))
+            }
+            if s.alreadyDelivered > 0 { parts.append("\(s.alreadyDelivered) delivered before") }
+            if s.rejected > 0 { parts.append("\(s.rejected) rejected") }
+            if s.quarantined > 0 { parts.append("\(s.quarantined) quarantined") }
+            if s.waiting > 0 { parts.append("\(s.waiting) waiting") }
+            var text = "\(s.entries) entries: " + parts.joined(separator: ", ")
+                + "; \(s.requests) requests in \(String(format: "%.2f", s.seconds)) s"
+            if s.delivered + s.rejected > 0 { text += " (\(Int(s.rate.rounded())) entries/s)" }
             if let next = s.nextAttempt { text += "; next attempt \(next): run upload again then" }
             return text
         }
