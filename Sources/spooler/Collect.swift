@@ -22,6 +22,8 @@ extension SpoolerCommand {
                 print(ReportingOff.message(configuration, command: "collect"))
                 return
             }
+            let producer = try options.lockProducer()
+            defer { withExtendedLifetime(producer) {} }
             let writer = try options.openWriter()
             let outcome: SpoolingJob.Outcome
             do {
@@ -46,6 +48,12 @@ enum ReportingOff {
 }
 
 extension SpoolOptions {
+    /// Takes the scheduler lock on the spool directory (creating it): one producer at a time.
+    func lockProducer() throws -> SchedulerLock {
+        try FileSystem.makeDirectory(spool, permissions: 0o755)
+        return try SchedulerLock(directory: spool)
+    }
+
     /// Opens the spool for writing: creates the identity on a fresh state directory, takes the
     /// spool lock and cleans up leftovers of interrupted writes.
     func openWriter() throws -> SpoolWriter {

@@ -10,8 +10,9 @@ extension SpoolerCommand {
             discussion: """
                 Reports every 'interval' (default 24h) plus a random 'jitter' (default up to 1h). At start \
                 it spools at once when the newest report is older than the interval (catch-up after \
-                downtime). It holds the spool lock while it runs: a second 'run' or 'collect' on the same \
-                spool exits with an error. A stop signal is honoured between reports, never within one. \
+                downtime). While it runs, a second 'run' or a 'collect' on the same spool exits with an \
+                error; it takes the spool's write lock only while it writes a report, so other commands \
+                can use the spool in between. A stop signal is honoured between reports, never within one. \
                 Prints each new entry's path on stdout. See contrib/ for a systemd service.
                 """)
 
@@ -38,8 +39,11 @@ extension SpoolerCommand {
                 print(ReportingOff.message(configuration, command: "run"))
                 return
             }
-            let writer = try options.openWriter()
-            let job = SpoolingJob(writer: writer, configuration: configuration)
+            // Held for the whole run: stops a second run or a collect. The spool lock is taken
+            // only while a report is written, so maintenance can use the spool in between.
+            let producer = try options.lockProducer()
+            defer { withExtendedLifetime(producer) {} }
+            let lastReport = try SpoolingJob(writer: options.openWriter(), configuration: configuration).lastReportTime()
             let clock = SystemClock()
             let signals = StopSignals(clock: clock)
             defer { signals.cancel() }
@@ -47,8 +51,9 @@ extension SpoolerCommand {
                                             jitter: jitterSeconds ?? (intervalSeconds == nil ? min(configuration.jitter, configuration.interval) : 0),
                                             clock: clock)
             let spooled = scheduler.run(
-                lastReport: job.lastReportTime(), maxReports: maxReports,
+                lastReport: lastReport, maxReports: maxReports,
                 spool: {
+                    let job = SpoolingJob(writer: try openWriterWaiting(clock: clock), configuration: configuration)
                     let outcome = try job.spoolOnce(now: clock.now())
                     Console.summarise(outcome)
                     print(outcome.path)
@@ -69,6 +74,22 @@ extension SpoolerCommand {
                 })
             if clock.isStopped {
                 Console.error("stopped by \(signals.received ?? "signal") after \(spooled) report(s); no entry was in progress")
+            }
+        }
+    }
+}
+
+extension SpoolerCommand.Run {
+    /// Opens the spool for one report; while another command holds the spool lock (a short
+    /// maintenance step), retries every second for up to a minute.
+    func openWriterWaiting(clock: SystemClock) throws -> SpoolWriter {
+        var attempts = 0
+        while true {
+            do {
+                return try options.openWriter()
+            } catch let busy as SpoolLock.Busy {
+                attempts += 1
+                guard attempts < 60, clock.sleep(until: clock.now().addingTimeInterval(1)) else { throw busy }
             }
         }
     }

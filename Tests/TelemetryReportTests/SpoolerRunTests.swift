@@ -1,4 +1,5 @@
 import Foundation
+import SpoolStore
 import Testing
 import TestSupport
 @testable import TelemetryReport
@@ -93,6 +94,9 @@ struct SpoolerRunTests {
         let second = try site.run("run", "--state", site.state, "--interval-seconds", "0.3")
         #expect(second.status != 0)
         #expect(second.stderr.contains("another spooler is writing"))
+
+        // Between reports the spool's write lock is free for maintenance commands.
+        #expect(site.wait { (try? SpoolLock(directory: site.spool)) != nil })
 
         #expect(site.stop(process, signal: signal))
         #expect(process.terminationStatus == 0)

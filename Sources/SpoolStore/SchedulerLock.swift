@@ -1,0 +1,36 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The lock that makes one spooler the spool's only *producer*: `spooler run` holds it for as
+/// long as it runs, `spooler collect` while it collects.
+///
+/// It is `flock(2)` on the spool directory itself (no extra file in the spool). It is separate
+/// from ``SpoolLock``, which every writer (including `run`, during each report) takes only while it
+/// changes the spool: so a scheduled spooler that sleeps between reports stops a second `run` or
+/// a `collect`, but never blocks maintenance that takes only the spool lock.
+public final class SchedulerLock {
+    private let fd: Int32
+
+    public struct Busy: Error, CustomStringConvertible {
+        public var directory: String
+        public var description: String {
+            "another spooler is writing to \(directory) (a 'spooler run' or 'spooler collect' holds the directory's lock); stop it first, or let it report"
+        }
+    }
+
+    /// Takes the lock, or throws ``Busy`` at once if another process holds it.
+    public init(directory: String) throws {
+        fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: directory, operation: "open directory", errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { throw Busy(directory: directory) }
+            throw FileSystemError(path: directory, operation: "flock", errno: code)
+        }
+    }
+
+    deinit { close(fd) }
+}
