@@ -78,7 +78,9 @@ public enum Gzip {
     /// - Throws: ``Failure`` when the data is not gzip, a member is truncated or corrupt (CRC or
     ///   length trailer), there are more or fewer members than expected, bytes follow the last
     ///   member, or a limit is passed. Output is produced in bounded chunks and never sized
-    ///   from the ISIZE trailer.
+    ///   from the ISIZE trailer. With `requireCanonicalHeader`, each member must start with
+    ///   ``canonicalHeader`` and the padding bits of its last deflate byte must be zero, so that
+    ///   no byte of the file can change without the change being detected.
     public static func decompressMembers(
         _ data: [UInt8], expectedMembers: Int, limits: Limits, requireCanonicalHeader: Bool = false
     ) throws -> [[UInt8]] {
@@ -86,36 +88,77 @@ public enum Gzip {
         let outputCap = min(limits.maxOutputBytes, max(data.count, 1) &* limits.maxRatio)
         var members: [[UInt8]] = []
         var offset = 0
-        var totalOut = 0
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        var budget = Budget(maxOutput: limits.maxOutputBytes, cap: outputCap, maxRatio: limits.maxRatio)
+        let inflater = try Inflater()
+        while offset < data.count {
+            if members.count == expectedMembers {
+                throw Failure.trailingBytes(data.count - offset)
+            }
+            if data.count - offset < 2 || data[offset] != 0x1f || data[offset + 1] != 0x8b {
+                throw members.count < expectedMembers
+                    ? Failure.corrupt("member \(members.count + 1) has no gzip header")
+                    : Failure.trailingBytes(data.count - offset)
+            }
+            if requireCanonicalHeader,
+               data.count - offset < canonicalHeader.count || !data[offset..<offset + canonicalHeader.count].elementsEqual(canonicalHeader) {
+                throw Failure.corrupt("member \(members.count + 1) does not start with the canonical header \(canonicalHeader.map { String($0, radix: 16) }.joined(separator: " "))")
+            }
+            let (member, end) = try inflater.member(data, from: offset, budget: &budget)
+            if requireCanonicalHeader, try inflater.hasPaddingBitsSet(data, memberStart: offset, memberEnd: end, output: member) {
+                throw Failure.corrupt("member \(members.count + 1) has non-zero padding bits after its last deflate block")
+            }
+            members.append(member)
+            offset = end
+        }
+        guard members.count == expectedMembers else {
+            throw Failure.wrongMemberCount(expected: expectedMembers, found: members.count)
+        }
+        return members
+    }
 
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        defer { stream.deallocate() }
-        var rc = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard rc == Z_OK else { throw Failure.zlib(rc) }
-        defer { inflateEnd(stream) }
+    /// Output accounting across the members of one file.
+    struct Budget {
+        var maxOutput: Int
+        var cap: Int
+        var maxRatio: Int
+        var total = 0
 
-        try data.withUnsafeBufferPointer { inBuf in
-            while offset < data.count {
-                if members.count == expectedMembers {
-                    throw Failure.trailingBytes(data.count - offset)
-                }
-                if data.count - offset < 2 || data[offset] != 0x1f || data[offset + 1] != 0x8b {
-                    // Not the start of another member: garbage after the last member.
-                    throw members.count < expectedMembers
-                        ? Failure.corrupt("member \(members.count + 1) has no gzip header")
-                        : Failure.trailingBytes(data.count - offset)
-                }
-                if requireCanonicalHeader,
-                   data.count - offset < canonicalHeader.count || !data[offset..<offset + canonicalHeader.count].elementsEqual(canonicalHeader) {
-                    throw Failure.corrupt("member \(members.count + 1) does not start with the canonical header \(canonicalHeader.map { String($0, radix: 16) }.joined(separator: " "))")
-                }
-                rc = inflateReset(stream)
-                guard rc == Z_OK else { throw Failure.zlib(rc) }
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress! + offset)
-                stream.pointee.avail_in = uInt(data.count - offset)
-                var member: [UInt8] = []
+        mutating func add(_ count: Int) throws {
+            total += count
+            if total > maxOutput { throw Failure.tooLarge(limit: maxOutput) }
+            if total > cap { throw Failure.ratioExceeded(limit: maxRatio) }
+        }
+    }
+
+    /// One zlib inflate stream, reset for each member.
+    final class Inflater {
+        // zlib's state points back at the stream, so the stream needs a stable address.
+        private let stream: UnsafeMutablePointer<z_stream>
+        private var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+
+        init() throws {
+            stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            stream.initialize(to: z_stream())
+            let rc = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+            guard rc == Z_OK else {
+                stream.deallocate()
+                throw Failure.zlib(rc)
+            }
+        }
+
+        deinit {
+            inflateEnd(stream)
+            stream.deallocate()
+        }
+
+        /// Inflates the member starting at `start`; returns its content and the offset after its trailer.
+        func member(_ data: [UInt8], from start: Int, budget: inout Budget) throws -> ([UInt8], Int) {
+            let rc = inflateReset(stream)
+            guard rc == Z_OK else { throw Failure.zlib(rc) }
+            var member: [UInt8] = []
+            try data.withUnsafeBufferPointer { inBuf in
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress! + start)
+                stream.pointee.avail_in = uInt(data.count - start)
                 while true {
                     let (status, produced) = chunk.withUnsafeMutableBufferPointer { outBuf in
                         stream.pointee.next_out = outBuf.baseAddress
@@ -123,13 +166,11 @@ public enum Gzip {
                         let status = inflate(stream, Z_NO_FLUSH)
                         return (status, outBuf.count - Int(stream.pointee.avail_out))
                     }
-                    totalOut += produced
-                    if totalOut > limits.maxOutputBytes { throw Failure.tooLarge(limit: limits.maxOutputBytes) }
-                    if totalOut > outputCap { throw Failure.ratioExceeded(limit: limits.maxRatio) }
+                    try budget.add(produced)
                     member.append(contentsOf: chunk[0..<produced])
                     switch status {
                     case Z_STREAM_END:
-                        break
+                        return
                     case Z_OK:
                         continue
                     case Z_BUF_ERROR where stream.pointee.avail_in == 0:
@@ -142,16 +183,26 @@ public enum Gzip {
                     default:
                         throw Failure.zlib(status)
                     }
-                    break
                 }
-                offset = data.count - Int(stream.pointee.avail_in)
-                members.append(member)
             }
+            return (member, data.count - Int(stream.pointee.avail_in))
         }
-        guard members.count == expectedMembers else {
-            throw Failure.wrongMemberCount(expected: expectedMembers, found: members.count)
+
+        /// True when the last deflate byte carries set padding bits.
+        ///
+        /// Inflate ignores the bits after the final end-of-block code, so a flip there changes the
+        /// file but not its content. Padding bits are the highest bits of that byte: if clearing
+        /// the highest set bit still inflates to the same content, that bit was padding.
+        func hasPaddingBitsSet(_ data: [UInt8], memberStart: Int, memberEnd: Int, output: [UInt8]) throws -> Bool {
+            let last = memberEnd - 9 // the byte before the 8-byte CRC32/ISIZE trailer
+            guard last > memberStart + 10, data[last] != 0 else { return false }
+            var altered = Array(data[memberStart..<memberEnd])
+            let highest = UInt8(1) << (7 - UInt8(data[last].leadingZeroBitCount))
+            altered[last - memberStart] &= ~highest
+            var budget = Budget(maxOutput: .max, cap: .max, maxRatio: .max)
+            guard let (content, _) = try? member(altered, from: 0, budget: &budget) else { return false }
+            return content == output
         }
-        return members
     }
 }
 

@@ -20,7 +20,11 @@ struct SpoolOptions: ParsableArguments {
     func loadConfiguration() throws -> SpoolerConfiguration { try SpoolerConfiguration.load(path: config) }
 
     func validate() throws {
-        try stateDirectory.checkOutside(spool: spool)
+        do {
+            try stateDirectory.checkOutside(spool: spool)
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 }
 

@@ -11,8 +11,9 @@ struct SpoolWriterTests {
         let fixture = try SpoolFixture()
         try fixture.append(2)
         // What a crash between the two renames leaves: entry 3's .json.gz without its .sig, and a temporary.
-        let writer = try fixture.writer()
-        let (entry, _) = try writer.append(body: Array("{}\n".utf8), productVersion: "1.0", schema: 1)
+        var writer: SpoolWriter? = try fixture.writer()
+        let (entry, _) = try writer!.append(body: Array("{}\n".utf8), productVersion: "1.0", schema: 1)
+        writer = nil // releases the lock, as the crashed process would
         try FileManager.default.removeItem(atPath: fixture.path(entry.name.signatureFile))
         FileManager.default.createFile(atPath: fixture.path(".tmp-\(entry.name.signatureFile)-1a2b"), contents: Data("partial".utf8))
         var chain = try fixture.state.loadChain(installation: fixture.identity.installation)
@@ -21,7 +22,6 @@ struct SpoolWriterTests {
             compressed: FileSystem.read(fixture.path(fixture.name(2).entryFile), maxBytes: 1 << 20),
             signatureText: FileSystem.read(fixture.path(fixture.name(2).signatureFile), maxBytes: 4096), trust: fixture.identity.trust).digest
         try fixture.state.saveChain(chain)
-        withExtendedLifetime(writer) {}
 
         #expect(try fixture.verify().codes.sorted() == ["leftover_incomplete", "leftover_temporary"])
         let next = try fixture.writer()
@@ -50,9 +50,10 @@ struct SpoolWriterTests {
     @Test("a second writer on the same spool is refused while the first holds the lock")
     func lock() throws {
         let fixture = try SpoolFixture()
-        let first = try fixture.writer()
+        var first: SpoolWriter? = try fixture.writer()
         #expect(throws: SpoolLock.Busy.self) { try fixture.writer() }
-        withExtendedLifetime(first) {}
+        #expect(first != nil)
+        first = nil
         _ = try fixture.writer()
     }
 

@@ -1,9 +1,6 @@
 import Foundation
 import Testing
 import TestSupport
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Real crashes: a child process spools in a loop and is killed with SIGKILL at random moments.
 @Suite("Crash safety", .serialized)
@@ -15,16 +12,10 @@ struct CrashTests {
         let script = "while :; do '\(Command.product("spooler"))' collect --state '\(spooler.state)' >/dev/null 2>&1; done"
         var leftoversSeen = 0
         for round in 0..<50 {
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-            child.arguments = ["sh", "-c", script]
-            child.currentDirectoryURL = URL(fileURLWithPath: spooler.work.path)
-            try child.run()
+            let child = try ProcessGroup(shell: script, in: spooler.work.path)
             usleep(UInt32.random(in: 20_000...150_000))
-            // setsid made the shell a process-group leader: kill it and the spooler it runs.
-            kill(-child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
-            usleep(2_000)
+            // Kill the loop and the spooler it is running, wherever that spooler is.
+            child.kill()
 
             let verify = try spooler.run("verify", "--state", spooler.state, "--json")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any], "round \(round): \(verify.stderr)")

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs the package's built executables and stock tools from tests, as a user would.
 public enum Command {
@@ -72,4 +75,37 @@ public final class TemporaryDirectory: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     public func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// A child process in a process group of its own, so that a test can kill it together with
+/// everything it started, as a crash or `kill -9` of a service would.
+public final class ProcessGroup {
+    public let pid: pid_t
+
+    /// Starts `/bin/sh -c script` in `directory` as the leader of a new process group.
+    public init(shell script: String, in directory: String) throws {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let command = "cd '\(directory)' && exec /bin/sh -c \"$0\""
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), strdup(script), nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, "/bin/sh", nil, &attributes, argv, environ)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
+        pid = child
+    }
+
+    /// Sends SIGKILL to the whole group and reaps the leader.
+    public func kill() {
+        Glibc.kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        // Other members are reparented to init, which may never reap them, so they cannot be
+        // waited for; a killed process runs no more user code, and 20 ms lets the kernel finish
+        // tearing it down before the test looks at the files.
+        usleep(20_000)
+    }
 }
