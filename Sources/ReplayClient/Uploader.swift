@@ -49,6 +49,8 @@ public struct UploadSummary: Codable, Sendable, Equatable {
     public var seconds = 0.0
     /// Of `seconds`, the time spent verifying the spool and recording it in the ledger.
     public var scanSeconds = 0.0
+    /// Of `scanSeconds`, the time spent verifying the spool.
+    public var verifySeconds = 0.0
     public var nextAttempt: String?
 
     /// Entries that reached a final state in this run, per second.
@@ -79,6 +81,7 @@ public final class Uploader {
     public func run(directory: String, trust: TrustSource, progress: (any UploadProgress)? = nil) async throws -> (UploadSummary, SpoolScan) {
         let start = Date()
         let scan = try SpoolScan.run(directory: directory, trust: trust, keepBytes: options.keepBytes)
+        let verified = Date()
         let registration = try ledger.register(scan, now: start)
         let scanned = Date()
         var summary = UploadSummary()
@@ -97,6 +100,7 @@ public final class Uploader {
         guard !registration.work.isEmpty else {
             summary.seconds = Date().timeIntervalSince(start)
             summary.scanSeconds = scanned.timeIntervalSince(start)
+            summary.verifySeconds = verified.timeIntervalSince(start)
             return (summary, scan)
         }
 
@@ -163,6 +167,7 @@ public final class Uploader {
         summary.waiting = queue.count
         summary.seconds = Date().timeIntervalSince(start)
         summary.scanSeconds = scanned.timeIntervalSince(start)
+        summary.verifySeconds = verified.timeIntervalSince(start)
         return (summary, scan)
     }
 

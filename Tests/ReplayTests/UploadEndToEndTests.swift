@@ -59,7 +59,8 @@ struct UploadEndToEndTests {
     func deliversEverythingDespite500s() async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 60)
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "0.3", "--fail-status", "500"])
-        let result = try await upload(spool, to: receiver, ["--retry-base", "0.01", "--retry-cap", "0.1", "--max-attempts", "60"])
+        // --memory 0: every entry is read and verified again before each attempt.
+        let result = try await upload(spool, to: receiver, ["--retry-base", "0.01", "--retry-cap", "0.1", "--max-attempts", "60", "--memory", "0"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         try expectStoredExactlyOnce(spool, receiver: receiver)
         #expect((try await receiver.summary().requests.byStatus["500"] ?? 0) > 0, "no failure was injected")
@@ -185,6 +186,29 @@ struct UploadEndToEndTests {
         let status = try await status()
         #expect(status.counts["quarantined"] == 2)
         #expect(status.held.contains { $0.file == third.name.entryFile && $0.reason.hasPrefix("signature_invalid") })
+        await receiver.stop()
+    }
+
+    /// An entry changed after the spool was verified, but before it was sent, is quarantined when
+    /// it is read again for sending (--memory 0 keeps no verified entry in memory).
+    @Test(.timeLimit(.minutes(2)))
+    func quarantinesAnEntryChangedAfterVerification() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 5)
+        let receiver = try await ReceiverProcess(in: temp, arguments: ["--delay-ms", "300"])
+        let child = try ChildProcess(try Products.executable("uploader"), [
+            "upload", spool.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite"), "--concurrency", "1", "--memory", "0",
+        ], outputIn: temp.path)
+        while try await receiver.summary().reports == 0, child.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        let last = spool.entries[4]
+        let forged = try Gzip.compressMember(last.metadataLine + [0x0a]) + Gzip.compressMember(Array(#"{"users":0}"#.utf8))
+        try Data(forged).write(to: URL(fileURLWithPath: spool.path(of: last)))
+        let status = await child.wait()
+        #expect(status == 1, "\(child.stdout)\(child.stderr)")
+        #expect(child.stdout.contains("4 delivered, 1 quarantined"), "\(child.stdout)")
+        let summary = try await receiver.summary()
+        #expect(summary.requests.total == 4, "the changed entry reached the receiver")
+        let held = try await self.status().held
+        #expect(held.count == 1 && held[0].file == last.name.entryFile && held[0].reason.contains("checked again before sending"), "\(held)")
         await receiver.stop()
     }
 
