@@ -156,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpoolerCommandTests",
-            dependencies: ["spooler", "SpoolFormat", "SpoolStore", "TestSupport"],
+            dependencies: ["spooler", "receiver", "SpoolFormat", "SpoolStore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -67,11 +67,9 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
     ]
     static let requestFieldNames: Set<String> = ["method", "path", "contentType"]
 
-    public static func timestamp(_ date: Date) -> String {
-        Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)).formatted(.iso8601)
-    }
+    public static func timestamp(_ date: Date) -> String { UTCTimestamp.format(date) }
 
-    public var createdDate: Date? { try? Date(created, strategy: .iso8601) }
+    public var createdDate: Date? { UTCTimestamp.parse(created) }
 
     /// The metadata line: compact JSON with sorted keys and no newline.
     public func encodedLine() throws -> [UInt8] {
@@ -82,24 +80,11 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
 
     /// Decodes and validates a metadata line: exactly the known fields, each well-formed.
     public static func decode(line: [UInt8]) throws(EntryProblem) -> EntryMetadata {
-        let data = Data(line)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw .metadataInvalid("metadata is not a JSON object")
-        }
-        if let format = object["format"] as? Int, format != currentFormat {
-            throw .unsupportedFormat(format)
-        }
-        let keys = Set(object.keys)
-        guard keys == fieldNames else {
-            let unknown = keys.subtracting(fieldNames).sorted(), missing = fieldNames.subtracting(keys).sorted()
-            throw .metadataInvalid("metadata fields differ from format \(currentFormat): unknown \(unknown), missing \(missing)")
-        }
-        guard let request = object["request"] as? [String: Any], Set(request.keys) == requestFieldNames else {
-            throw .metadataInvalid("'request' must hold exactly method, path and contentType")
-        }
         let metadata: EntryMetadata
         do {
-            metadata = try JSONDecoder().decode(EntryMetadata.self, from: data)
+            metadata = try JSONDecoder().decode(StrictMetadata.self, from: Data(line)).metadata
+        } catch let problem as EntryProblem {
+            throw problem
         } catch {
             throw .metadataInvalid("metadata does not match format \(currentFormat) (\(Self.describe(error)))")
         }
@@ -108,25 +93,25 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
     }
 
     func validate() throws(EntryProblem) {
-        guard UUID(uuidString: installation) != nil, installation == installation.lowercased() else {
+        guard TextRules.isLowercaseUUID(installation) else {
             throw .metadataInvalid("installation '\(installation)' is not a lowercase UUID")
         }
         guard sequence >= 1, sequence <= EntryName.maxSequence else { throw .metadataInvalid("sequence \(sequence) is out of range") }
         guard let date = createdDate, Self.timestamp(date) == created else {
             throw .metadataInvalid("created '\(created)' is not a UTC timestamp like 2026-11-25T11:31:24Z")
         }
-        guard !productVersion.isEmpty, productVersion.count <= 64,
-              productVersion.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-+_".contains($0)) }) else {
+        guard TextRules.isVersion(productVersion) else {
             throw .metadataInvalid("productVersion '\(productVersion)' is not a version string")
         }
         guard (1...1000).contains(schema) else { throw .metadataInvalid("schema \(schema) is out of range") }
         guard sequence != 1 || previous == .genesis else { throw .metadataInvalid("sequence 1 must link the all-zero digest") }
         guard ["POST", "PUT"].contains(request.method) else { throw .metadataInvalid("request method '\(request.method)' is not POST or PUT") }
-        guard request.path.hasPrefix("/"), request.path.count <= 512, !request.path.contains(where: { $0.isWhitespace || $0 == "#" }) else {
+        guard request.path.utf8.first == UInt8(ascii: "/"), request.path.utf8.count <= 512,
+              request.path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "#") }) else {
             throw .metadataInvalid("request path '\(request.path)' is not an absolute path")
         }
         guard request.contentType == "application/json" else { throw .metadataInvalid("content type '\(request.contentType)' is not application/json") }
-        guard bodyLength >= 0, bodySHA256.count == 64, EntryDigest(EntryDigest.prefix + bodySHA256) != nil else {
+        guard bodyLength >= 0, bodySHA256.utf8.count == 64, bodySHA256.utf8.allSatisfy(TextRules.isLowerHex) else {
             throw .metadataInvalid("bodyLength or bodySHA256 is malformed")
         }
     }
@@ -142,5 +127,35 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
         default:
             return "\(error)"
         }
+    }
+}
+
+/// Decodes metadata and refuses unknown or missing fields in the same pass.
+private struct StrictMetadata: Decodable {
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    var metadata: EntryMetadata
+
+    init(from decoder: any Decoder) throws {
+        let raw = try decoder.container(keyedBy: AnyKey.self)
+        // The format is checked first, so a newer entry is reported as such, not as malformed.
+        if let format = try? raw.decode(Int.self, forKey: AnyKey(stringValue: "format")), format != EntryMetadata.currentFormat {
+            throw EntryProblem.unsupportedFormat(format)
+        }
+        let keys = Set(raw.allKeys.map(\.stringValue))
+        guard keys == EntryMetadata.fieldNames else {
+            let unknown = keys.subtracting(EntryMetadata.fieldNames).sorted(), missing = EntryMetadata.fieldNames.subtracting(keys).sorted()
+            throw EntryProblem.metadataInvalid("metadata fields differ from format \(EntryMetadata.currentFormat): unknown \(unknown), missing \(missing)")
+        }
+        let request = try raw.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(stringValue: "request"))
+        guard Set(request.allKeys.map(\.stringValue)) == EntryMetadata.requestFieldNames else {
+            throw EntryProblem.metadataInvalid("'request' must hold exactly method, path and contentType")
+        }
+        metadata = try EntryMetadata(from: decoder)
     }
 }

@@ -34,13 +34,14 @@ public struct EntryName: Hashable, Sendable, Comparable, CustomStringConvertible
         } else {
             return nil
         }
-        guard stem.count == 36 + 1 + 10 else { return nil }
-        let uuid = String(stem.prefix(36))
-        let separator = stem[stem.index(stem.startIndex, offsetBy: 36)]
+        let bytes = stem.utf8
+        guard bytes.count == 36 + 1 + 10 else { return nil }
+        let uuid = stem.prefix(36)
         let digits = stem.suffix(10)
-        guard separator == "-", UUID(uuidString: uuid) != nil, uuid == uuid.lowercased(),
-              digits.allSatisfy({ $0.isASCII && $0.isNumber }), let sequence = UInt64(digits), sequence >= 1 else { return nil }
-        self.init(installation: uuid, sequence: sequence)
+        guard bytes[bytes.index(bytes.startIndex, offsetBy: 36)] == UInt8(ascii: "-"), TextRules.isLowercaseUUID(uuid),
+              digits.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+              let sequence = UInt64(digits), sequence >= 1 else { return nil }
+        self.init(installation: String(uuid), sequence: sequence)
     }
 
     public static func < (a: EntryName, b: EntryName) -> Bool {

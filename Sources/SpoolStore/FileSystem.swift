@@ -83,6 +83,27 @@ public enum FileSystem {
         return (canonicalPath(parent) as NSString).appendingPathComponent((absolute as NSString).lastPathComponent)
     }
 
+    /// Names in a directory with whether each is a regular file (not a symlink), without `.` and `..`.
+    ///
+    /// Uses the type readdir reports, so a large spool is listed without a stat per file.
+    public static func listWithTypes(_ path: String) throws -> [(name: String, isRegularFile: Bool)] {
+        guard let dir = opendir(path) else { throw FileSystemError(path: path, operation: "opendir", errno: errno) }
+        defer { closedir(dir) }
+        var names: [(String, Bool)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            let type = entry.pointee.d_type
+            let regular = type == UInt8(DT_UNKNOWN)
+                ? (mode(of: path + "/" + name).map { ($0 & S_IFMT) == S_IFREG } ?? false)
+                : type == UInt8(DT_REG)
+            names.append((name, regular))
+        }
+        return names
+    }
+
     /// Names in a directory, without `.` and `..`.
     public static func list(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else { throw FileSystemError(path: path, operation: "opendir", errno: errno) }

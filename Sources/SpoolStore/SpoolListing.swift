@@ -21,14 +21,13 @@ public struct SpoolListing: Sendable {
 
     public init(directory: String) throws {
         var entryFiles = Set<EntryName>(), signatureFiles = Set<EntryName>()
-        for name in try FileSystem.list(directory) {
+        for (name, isRegularFile) in try FileSystem.listWithTypes(directory) {
             if Self.knownFiles.contains(name) { continue }
             if name.hasPrefix(DurableDirectory.temporaryPrefix) {
                 temporaries.append(name)
                 continue
             }
-            let mode = FileSystem.mode(of: directory + "/" + name) ?? 0
-            guard (mode & S_IFMT) == S_IFREG, let entry = EntryName(fileName: name) else {
+            guard isRegularFile, let entry = EntryName(fileName: name) else {
                 strays.append(name)
                 continue
             }
