@@ -48,7 +48,7 @@ public struct SpoolScan: Sendable {
     public static func run(directory: String, trust: TrustSource, keepBytes: Int = 0) throws -> SpoolScan {
         var valid: [Accepted] = []
         var kept = 0
-        let report = try SpoolVerifier(trust: trust.trust).verify(directory: directory) { entry in
+        let report = try SpoolVerifier(trust: trust.trust, batchSize: 2048).verify(directory: directory) { entry in
             let size = entry.body.count + entry.metadataLine.count + 256
             let keep = kept + size <= keepBytes
             if keep { kept += size }
