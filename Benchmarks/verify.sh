@@ -38,7 +38,8 @@ done
 # The stock pipeline on a sample of the largest spool, scaled to entries per second.
 "$BIN/spooler" pubkey --state "$WORK/state" --allowed-signers > "$WORK/allowed_signers"
 ID=$(cut -d' ' -f1 "$WORK/allowed_signers")
-ls "$WORK/spool"/*.json.gz | head -n "$SAMPLE" > "$WORK/sample"
+find "$WORK/spool" -name '*.json.gz' | sort > "$WORK/all"
+head -n "$SAMPLE" "$WORK/all" > "$WORK/sample"
 start=$(date +%s.%N)
 while read -r f; do
   gzip -t "$f"

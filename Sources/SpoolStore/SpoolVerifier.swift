@@ -125,7 +125,10 @@ public struct SpoolVerifier: Sendable {
     func check(_ batch: [EntryName], in directory: String) -> [Result<Link, Failure>] {
         let results = UnsafeMutableBufferPointer<Result<Link, Failure>?>.allocate(capacity: batch.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
         let trust = self.trust, limits = self.limits
         DispatchQueue.concurrentPerform(iterations: batch.count) { index in
             results[index] = Self.check(batch[index], in: directory, trust: trust, limits: limits)
