@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import SpoolFormat
 
 /// Builds the receiver: the entry routes, `GET /summary`, the store and fault injection.
@@ -11,7 +14,7 @@ import SpoolFormat
 ///   - configuration: address, database, trust, body limit and faults.
 ///   - logger: the application's logger.
 ///   - onListening: called with the base URL once the server listens (e.g. `http://127.0.0.1:PORT`).
-/// - Throws: when the database cannot be opened or migrated.
+/// - Throws: when the database cannot be opened or migrated, or the TLS files cannot be read.
 public func buildApplication(
     _ configuration: ReceiverConfiguration, logger: Logger,
     onListening: @escaping @Sendable (String) -> Void = { _ in }
@@ -23,15 +26,33 @@ public func buildApplication(
     router.on("**", method: .post) { request, context in await receiver.receive(request, context: context) }
     router.on("**", method: .put) { request, context in await receiver.receive(request, context: context) }
     let host = configuration.host
+    var server: HTTPServerBuilder = .http1()
+    if let files = configuration.tls {
+        let chain: [NIOSSLCertificate], key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain)
+            key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+        } catch {
+            throw ReceiverTLSError(description: "cannot read the TLS certificate chain \(files.certificateChain) or key \(files.privateKey) as PEM (\(error))")
+        }
+        guard !chain.isEmpty else { throw ReceiverTLSError(description: "\(files.certificateChain) holds no PEM certificate") }
+        server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+    }
+    let scheme = configuration.tls == nil ? "http" : "https"
     return Application(
         router: router,
+        server: server,
         configuration: .init(address: .hostname(host, port: configuration.port), serverName: "telemetry-spool-receiver"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
-            onListening("http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+            onListening("\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)")
         },
         logger: logger
     )
+}
+
+public struct ReceiverTLSError: Error, CustomStringConvertible {
+    public var description: String
 }
 
 /// Handles entry requests: faults, body limit, verification, storage, answers.

@@ -13,11 +13,24 @@ public struct ReceiverConfiguration: Sendable {
     /// Larger bodies are answered 413 without being read.
     public var maxBodyBytes: Int
     public var faults: FaultInjection
+    /// Serve HTTPS with this certificate chain and key (PEM files); `nil`: plain HTTP.
+    public var tls: TLSFiles?
+
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificateChain: String
+        public var privateKey: String
+
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+    }
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String, allowedSigners: AllowedSigners? = nil,
-        maxBodyBytes: Int = 1 << 20, faults: FaultInjection = FaultInjection()
+        maxBodyBytes: Int = 1 << 20, faults: FaultInjection = FaultInjection(), tls: TLSFiles? = nil
     ) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.databasePath = databasePath

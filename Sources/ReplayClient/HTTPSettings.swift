@@ -61,19 +61,25 @@ public struct HTTPSettings: Sendable {
         return false
     }
 
+    /// The CA certificates of a `--ca-file`.
+    /// - Throws: ``HTTPSettingsError`` naming the file when it holds no readable PEM certificate.
+    public static func certificates(caFile: String) throws -> [NIOSSLCertificate] {
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+        } catch {
+            throw HTTPSettingsError("--ca-file \(caFile): cannot read PEM certificates (\(error)); pass a PEM file holding the site's CA certificate")
+        }
+        guard !certificates.isEmpty else { throw HTTPSettingsError("--ca-file \(caFile) holds no PEM certificate") }
+        return certificates
+    }
+
     /// One client for the whole run: keep-alive connections, at most `concurrency` per host.
     public func makeClient(endpoint: URL, concurrency: Int) throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
         if let caFile {
-            let certificates: [NIOSSLCertificate]
-            do {
-                certificates = try NIOSSLCertificate.fromPEMFile(caFile)
-            } catch {
-                throw HTTPSettingsError("--ca-file \(caFile): cannot read PEM certificates (\(error)); pass a PEM file holding the site's CA certificate")
-            }
-            guard !certificates.isEmpty else { throw HTTPSettingsError("--ca-file \(caFile) holds no PEM certificate") }
-            tls.additionalTrustRoots = [.certificates(certificates)]
+            tls.additionalTrustRoots = [.certificates(try Self.certificates(caFile: caFile))]
         }
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
@@ -83,6 +89,8 @@ public struct HTTPSettings: Sendable {
             proxy: try proxy(for: endpoint),
             decompression: .disabled)
         configuration.httpVersion = .automatic
+        // A failed connection is an attempt like any other: the retry policy and the ledger decide.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }

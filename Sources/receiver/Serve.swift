@@ -29,8 +29,20 @@ extension ReceiverCommand {
         @Option(name: .customLong("max-body-bytes"), help: "Bodies larger than this are answered 413.")
         var maxBodyBytes = 1 << 20
 
+        @Option(name: .customLong("tls-certificate"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key).", valueName: "file"))
+        var tlsCertificate: String?
+
+        @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-certificate.", valueName: "file"))
+        var tlsKey: String?
+
         @OptionGroup(title: "Fault injection (for tests)")
         var faults: FaultOptions
+
+        func validate() throws {
+            guard (tlsCertificate == nil) == (tlsKey == nil) else {
+                throw ValidationError("--tls-certificate and --tls-key go together: pass both to serve HTTPS, or neither for HTTP")
+            }
+        }
 
         func run() async throws {
             var logger = Logger(label: "receiver")
@@ -43,7 +55,8 @@ extension ReceiverCommand {
             }
             let configuration = ReceiverConfiguration(
                 host: host, port: port, databasePath: db, allowedSigners: signers,
-                maxBodyBytes: maxBodyBytes, faults: faults.injection)
+                maxBodyBytes: maxBodyBytes, faults: faults.injection,
+                tls: tlsCertificate.map { ReceiverConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) })
             let trust = signers == nil ? "trust on first use" : "allowed signers \(allowedSigners!)"
             let app = try await buildApplication(configuration, logger: logger) { url in
                 print("listening on \(url) (database \(configuration.databasePath), \(trust))")

@@ -64,7 +64,13 @@ extension UploaderCommand {
             guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
             guard retryBase > 0, retryCap >= retryBase else { throw ValidationError("--retry-base must be positive and at most --retry-cap") }
             guard timeout > 0, connectTimeout > 0 else { throw ValidationError("--timeout and --connect-timeout must be positive") }
-            if let caFile, !FileSystem.exists(caFile) { throw ValidationError("--ca-file \(caFile) does not exist") }
+            if let caFile {
+                do {
+                    _ = try HTTPSettings.certificates(caFile: caFile)
+                } catch {
+                    throw ValidationError("\(error)")
+                }
+            }
         }
 
         func run() async throws {

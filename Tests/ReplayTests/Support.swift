@@ -134,8 +134,12 @@ final class ReceiverProcess: @unchecked Sendable {
         url = found
     }
 
+    /// For `GET /summary` of a test receiver over HTTPS: its certificate is the test's own.
+    static let testClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(certificateVerification: .none))
+
     func summary() async throws -> ReceiverSummary {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/summary"), timeout: .seconds(30))
+        let client = url.hasPrefix("https:") ? Self.testClient : HTTPClient.shared
+        let response = try await client.execute(HTTPClientRequest(url: url + "/summary"), timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 22)
         return try JSONDecoder().decode(ReceiverSummary.self, from: Data(body.readableBytesView))
     }
@@ -172,4 +176,32 @@ func expectStoredExactlyOnce(_ spool: TestSpool, receiver: ReceiverProcess, sour
     }
     let keys = Set(stored.map { "\($0.installation)/\($0.sequence)" })
     #expect(keys.count == stored.count, "an installation and sequence is stored twice", sourceLocation: sourceLocation)
+}
+
+/// A throwaway CA and a server certificate for 127.0.0.1 signed by it, made with the openssl CLI.
+struct TestCertificates {
+    let caFile: String
+    let certificateFile: String
+    let keyFile: String
+
+    init(in directory: String) async throws {
+        caFile = directory + "/ca.pem"
+        certificateFile = directory + "/server.pem"
+        keyFile = directory + "/server.key"
+        let ext = directory + "/server.ext"
+        try Data("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n".utf8)
+            .write(to: URL(fileURLWithPath: ext))
+        let steps: [[String]] = [
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", directory + "/ca.key",
+             "-out", caFile, "-days", "2", "-subj", "/CN=TelemetrySpool test CA"],
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile,
+             "-out", directory + "/server.csr", "-subj", "/CN=127.0.0.1"],
+            ["x509", "-req", "-in", directory + "/server.csr", "-CA", caFile, "-CAkey", directory + "/ca.key", "-CAcreateserial",
+             "-out", certificateFile, "-days", "2", "-extfile", ext],
+        ]
+        for arguments in steps {
+            let child = try ChildProcess("/usr/bin/openssl", arguments, outputIn: directory)
+            guard await child.wait() == 0 else { throw TestFailure("openssl \(arguments.joined(separator: " ")) failed: \(child.stderr)") }
+        }
+    }
 }

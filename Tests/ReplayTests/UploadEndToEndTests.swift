@@ -282,6 +282,27 @@ struct UploadEndToEndTests {
         await receiver.stop()
     }
 
+    /// TLS verification is on: a certificate from an unknown CA is refused; `--ca-file` with the
+    /// site's CA makes it trusted.
+    @Test(.timeLimit(.minutes(2)))
+    func verifiesTLSAndTrustsTheCAFile() async throws {
+        let certificates = try await TestCertificates(in: temp.path)
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 3)
+        let receiver = try await ReceiverProcess(in: temp, arguments: ["--tls-certificate", certificates.certificateFile, "--tls-key", certificates.keyFile])
+        #expect(receiver.url.hasPrefix("https://"))
+        let refused = try await upload(spool, to: receiver, ledger: temp.file("refused.sqlite"), ["--max-attempts", "1"])
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stdout.contains("3 rejected"), "\(refused.stdout)")
+        let held = try await status(ledger: temp.file("refused.sqlite")).held
+        #expect(held.allSatisfy { $0.reason.localizedCaseInsensitiveContains("certificate") || $0.reason.localizedCaseInsensitiveContains("handshake") }, "\(held)")
+        #expect(try await receiver.summary().requests.total == 0)
+
+        let trusted = try await upload(spool, to: receiver, ["--ca-file", certificates.caFile])
+        #expect(trusted.status == 0, "\(trusted.stdout)\(trusted.stderr)")
+        try expectStoredExactlyOnce(spool, receiver: receiver)
+        await receiver.stop()
+    }
+
     /// Usage errors exit with 2 and name the option and the fix.
     @Test(.timeLimit(.minutes(1)))
     func usageErrorsExitWith2() async throws {
