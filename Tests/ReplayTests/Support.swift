@@ -81,8 +81,8 @@ final class ChildProcess: @unchecked Sendable {
         let tag = UUID().uuidString.prefix(8)
         stdoutPath = directory + "/\((executable as NSString).lastPathComponent)-\(tag).out"
         stderrPath = directory + "/\((executable as NSString).lastPathComponent)-\(tag).err"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
