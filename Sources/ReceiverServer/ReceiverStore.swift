@@ -15,6 +15,8 @@ public struct ReceivedEntry: Sendable {
     public var metadataLine: [UInt8]
     public var body: [UInt8]
     public var signature: [UInt8]
+    /// For a tombstone: the sequences it declares removed on purpose (docs/PAYLOAD.md).
+    public var declaredLoss: (first: Int64, last: Int64, reason: String)?
 
     public init(entry: SpoolEntry) {
         digest = entry.digest.description
@@ -28,6 +30,13 @@ public struct ReceivedEntry: Sendable {
         metadataLine = entry.metadataLine
         body = entry.body
         signature = entry.signature.blob
+        if entry.metadata.kind == .tombstone,
+           let object = try? JSONSerialization.jsonObject(with: Data(entry.body)) as? [String: Any],
+           let dropped = object["dropped"] as? [String: Any],
+           let first = (dropped["first"] as? NSNumber)?.int64Value, let last = (dropped["last"] as? NSNumber)?.int64Value,
+           first >= 1, first <= last, last < sequence {
+            declaredLoss = (first, last, object["reason"] as? String ?? "")
+        }
     }
 }
 
@@ -91,6 +100,18 @@ public final class ReceiverStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2 declared losses") { db in
+            try db.execute(sql: """
+                CREATE TABLE declaredLoss (
+                    installation TEXT NOT NULL,
+                    tombstone INTEGER NOT NULL,
+                    first INTEGER NOT NULL,
+                    last INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    PRIMARY KEY (installation, tombstone)
+                );
+                """)
+        }
         return migrator
     }
 
@@ -134,6 +155,10 @@ public final class ReceiverStore: Sendable {
                 }
                 try insert.execute(arguments: [entry.digest, entry.installation, entry.sequence, entry.kind, entry.productVersion, entry.created,
                                                entry.keyFingerprint, Data(entry.metadataLine), Data(entry.body), Data(entry.signature), now])
+                if let loss = entry.declaredLoss {
+                    try db.execute(sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [entry.installation, entry.sequence, loss.first, loss.last, loss.reason])
+                }
                 outcomes.append(.stored)
             }
             return outcomes
@@ -162,7 +187,8 @@ public final class ReceiverStore: Sendable {
         try await pool.read { db in
             var summary = ReceiverSummary()
             let rows = try Row.fetchAll(db, sql: """
-                SELECT installation, COUNT(*) AS reports, MIN(sequence) AS first, MAX(sequence) AS last,
+                SELECT installation, SUM(kind = 'report') AS reports, SUM(kind = 'tombstone') AS tombstones,
+                       MIN(sequence) AS first, MAX(sequence) AS last,
                        (SELECT productVersion FROM report AS latest WHERE latest.installation = report.installation
                         ORDER BY sequence DESC LIMIT 1) AS latestVersion
                 FROM report GROUP BY installation ORDER BY installation
@@ -178,11 +204,17 @@ public final class ReceiverStore: Sendable {
             for gap in gaps {
                 missing[gap["installation"], default: []].append(.init(first: gap["first"], last: gap["last"]))
             }
+            var lost: [String: [ReceiverSummary.Range]] = [:]
+            for loss in try Row.fetchAll(db, sql: "SELECT installation, first, last FROM declaredLoss ORDER BY installation, first") {
+                lost[loss["installation"], default: []].append(.init(first: loss["first"], last: loss["last"]))
+            }
             for row in rows {
                 let installation: String = row["installation"]
+                let declared = lost[installation] ?? []
                 summary.byInstallation.append(.init(
-                    installation: installation, latestVersion: row["latestVersion"], reports: row["reports"],
-                    firstSequence: row["first"], lastSequence: row["last"], missing: missing[installation] ?? []))
+                    installation: installation, latestVersion: row["latestVersion"], reports: row["reports"], tombstones: row["tombstones"],
+                    firstSequence: row["first"], lastSequence: row["last"],
+                    missing: ReceiverSummary.Range.subtract(declared, from: missing[installation] ?? []), lost: declared))
                 summary.reports += row["reports"] as Int
             }
             summary.installations = rows.count
@@ -201,16 +233,35 @@ public struct ReceiverSummary: Codable, Sendable, Equatable {
             self.first = first
             self.last = last
         }
+
+        /// The parts of `ranges` that none of `removed` covers.
+        static func subtract(_ removed: [Range], from ranges: [Range]) -> [Range] {
+            var result = ranges
+            for cut in removed {
+                result = result.flatMap { range -> [Range] in
+                    guard cut.first <= range.last, cut.last >= range.first else { return [range] }
+                    var pieces: [Range] = []
+                    if range.first < cut.first { pieces.append(Range(first: range.first, last: cut.first - 1)) }
+                    if range.last > cut.last { pieces.append(Range(first: cut.last + 1, last: range.last)) }
+                    return pieces
+                }
+            }
+            return result
+        }
     }
 
     public struct Installation: Codable, Sendable, Equatable {
         public var installation: String
         public var latestVersion: String
+        /// Reports stored (tombstones not counted).
         public var reports: Int
+        public var tombstones: Int
         public var firstSequence: Int64
         public var lastSequence: Int64
-        /// Sequences absent between 1 and `lastSequence`.
+        /// Sequences absent between 1 and `lastSequence` that no tombstone declares removed.
         public var missing: [Range]
+        /// Sequences that tombstones declare removed on purpose (spool limits): not waited for.
+        public var lost: [Range]
     }
 
     /// Entry requests answered since the receiver started, by status code.
@@ -221,6 +272,7 @@ public struct ReceiverSummary: Codable, Sendable, Equatable {
     }
 
     public var installations: Int = 0
+    /// Reports stored, over all installations (tombstones not counted).
     public var reports: Int = 0
     public var byInstallation: [Installation] = []
     public var requests = Requests()

@@ -88,6 +88,18 @@ public final class Ledger: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2 declared losses") { db in
+            try db.execute(sql: """
+                CREATE TABLE declaredLoss (
+                    installation TEXT NOT NULL,
+                    tombstone INTEGER NOT NULL,
+                    first INTEGER NOT NULL,
+                    last INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    PRIMARY KEY (installation, tombstone)
+                );
+                """)
+        }
         return migrator
     }
 
@@ -136,6 +148,11 @@ public final class Ledger: Sendable {
                     INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt) VALUES (?, ?, ?, ?)
                     ON CONFLICT (installation) DO NOTHING
                     """, arguments: [installation, key.openSSHLine(), key.fingerprint, time])
+            }
+            // Sequences that tombstones declare removed on purpose: lost, not missing.
+            for loss in scan.report.declaredLosses {
+                try db.execute(sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [loss.installation, Int64(loss.tombstone), Int64(loss.first), Int64(loss.last), loss.reason])
             }
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO entry (digest, installation, sequence, file, state, productVersion, firstSeen, updated)

@@ -12,6 +12,21 @@ public struct LedgerStatus: Codable, Sendable {
             self.first = first
             self.last = last
         }
+
+        /// The parts of `ranges` that none of `removed` covers.
+        static func subtract(_ removed: [Range], from ranges: [Range]) -> [Range] {
+            var result = ranges
+            for cut in removed {
+                result = result.flatMap { range -> [Range] in
+                    guard cut.first <= range.last, cut.last >= range.first else { return [range] }
+                    var pieces: [Range] = []
+                    if range.first < cut.first { pieces.append(Range(first: range.first, last: cut.first - 1)) }
+                    if range.last > cut.last { pieces.append(Range(first: cut.last + 1, last: range.last)) }
+                    return pieces
+                }
+            }
+            return result
+        }
     }
 
     public struct Installation: Codable, Sendable {
@@ -19,8 +34,11 @@ public struct LedgerStatus: Codable, Sendable {
         public var highestSequence: Int64
         public var entries: Int
         public var delivered: Int
-        /// Sequences between 1 and `highestSequence` never seen in a valid entry.
+        /// Sequences between 1 and `highestSequence` never seen in a valid entry, and not declared
+        /// removed by a tombstone.
         public var missing: [Range]
+        /// Sequences that tombstones declare removed on purpose (spool limits).
+        public var lost: [Range]
     }
 
     public struct Failure: Codable, Sendable {
@@ -70,14 +88,20 @@ extension Ledger {
                 """)
             var missing: [String: [LedgerStatus.Range]] = [:]
             for gap in gaps { missing[gap["installation"], default: []].append(.init(first: gap["first"], last: gap["last"])) }
+            var lost: [String: [LedgerStatus.Range]] = [:]
+            for loss in try Row.fetchAll(db, sql: "SELECT installation, first, last FROM declaredLoss ORDER BY installation, first") {
+                lost[loss["installation"], default: []].append(.init(first: loss["first"], last: loss["last"]))
+            }
             let installations = try Row.fetchAll(db, sql: """
                 SELECT installation, MAX(sequence) AS highest, COUNT(*) AS entries,
                        SUM(state = 'delivered') AS delivered
                 FROM entry GROUP BY installation ORDER BY installation
                 """).map { row -> LedgerStatus.Installation in
                 let installation: String = row["installation"]
+                let declared = lost[installation] ?? []
                 return .init(installation: installation, highestSequence: row["highest"], entries: row["entries"],
-                             delivered: row["delivered"], missing: missing[installation] ?? [])
+                             delivered: row["delivered"],
+                             missing: LedgerStatus.Range.subtract(declared, from: missing[installation] ?? []), lost: declared)
             }
             let held = try Row.fetchAll(db, sql: """
                 SELECT file, state, attempts, reason FROM entry WHERE state IN ('rejected', 'quarantined') ORDER BY installation, sequence
@@ -103,8 +127,11 @@ extension LedgerStatus {
         if !installations.isEmpty {
             lines.append("installations:")
             for item in installations {
-                let gaps = item.missing.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)...\($0.last)" }
-                lines.append("  \(item.installation): highest sequence \(item.highestSequence), \(item.entries) entries, \(item.delivered) delivered, missing " + (gaps.isEmpty ? "none" : gaps.joined(separator: ", ")))
+                func list(_ ranges: [Range]) -> String {
+                    ranges.isEmpty ? "none" : ranges.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)...\($0.last)" }.joined(separator: ", ")
+                }
+                lines.append("  \(item.installation): highest sequence \(item.highestSequence), \(item.entries) entries, \(item.delivered) delivered, missing \(list(item.missing))"
+                    + (item.lost.isEmpty ? "" : ", removed by spool limits \(list(item.lost))"))
             }
         }
         if !held.isEmpty {

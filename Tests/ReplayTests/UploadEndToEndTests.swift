@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ReceiverServer
 import ReplayClient
 import SpoolFormat
@@ -279,6 +280,34 @@ struct UploadEndToEndTests {
         #expect(summary.reports == count && summary.byInstallation.first?.missing == [])
         let status = try await status(ledger: ledger)
         #expect(status.counts["delivered"] == count)
+        await receiver.stop()
+    }
+
+    /// Entries removed by a spool limit are declared by a tombstone: the receiver and the ledger
+    /// list them as lost, not missing.
+    @Test(.timeLimit(.minutes(2)))
+    func reportsEntriesRemovedBySpoolLimitsAsLostNotMissing() async throws {
+        let directory = temp.file("spool")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let state = StateDirectory(path: temp.file("state"))
+        let identity = try state.createIdentity()
+        let writer = try SpoolWriter(spool: directory, state: state, identity: identity, logger: Logger(label: "test"))
+        let old = Date().addingTimeInterval(-10 * 86_400)
+        for n in 1...6 {
+            _ = try writer.append(body: Array(#"{"n":\#(n)}"#.utf8), productVersion: "3.0.\(n)", schema: 1, now: n <= 4 ? old : Date())
+        }
+        let tombstones = try writer.prune(limits: SpoolLimits(maxAge: 86_400), productVersion: "3.0.6")
+        try #require(tombstones.count == 1)
+        let receiver = try await ReceiverProcess(in: temp)
+        let result = try await runUploader(["upload", directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite")], in: temp)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let installation = try #require(try await receiver.summary().byInstallation.first)
+        #expect(installation.reports == 2 && installation.tombstones == 1)
+        #expect(installation.lost == [.init(first: 1, last: 4)])
+        #expect(installation.missing == [])
+        let ledger = try #require(try await status().installations.first)
+        #expect(ledger.lost == [.init(first: 1, last: 4)])
+        #expect(ledger.missing == [])
         await receiver.stop()
     }
 
