@@ -139,7 +139,9 @@ public final class Ledger: Sendable {
 
     /// Records a scan in one transaction: new entries as pending, quarantined ones with their
     /// reason, and the keys pinned by the scan. Returns the entries still to send.
-    public func register(_ scan: SpoolScan, now: Date = Date()) throws -> Registration {
+    /// - Parameter retryRejected: give rejected entries (dead letters) of the scan a fresh start:
+    ///   pending again, attempts counted from zero (their past attempts stay recorded).
+    public func register(_ scan: SpoolScan, now: Date = Date(), retryRejected: Bool = false) throws -> Registration {
         try pool.write { db in
             let time = now.timeIntervalSince1970
             var registration = Registration()
@@ -158,14 +160,16 @@ public final class Ledger: Sendable {
                 INSERT INTO entry (digest, installation, sequence, file, state, productVersion, firstSeen, updated)
                 VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
                 ON CONFLICT (digest) DO UPDATE SET file = excluded.file,
-                    state = CASE WHEN state = 'quarantined' THEN 'pending' ELSE state END,
-                    reason = CASE WHEN state = 'quarantined' THEN NULL ELSE reason END
+                    state = CASE WHEN state = 'quarantined' OR (?8 AND state = 'rejected') THEN 'pending' ELSE state END,
+                    reason = CASE WHEN state = 'quarantined' OR (?8 AND state = 'rejected') THEN NULL ELSE reason END,
+                    attempts = CASE WHEN ?8 AND state = 'rejected' THEN 0 ELSE attempts END,
+                    nextAttempt = CASE WHEN ?8 AND state = 'rejected' THEN NULL ELSE nextAttempt END
                 RETURNING id, state, attempts, nextAttempt
                 """)
             for entry in scan.accepted {
                 let row = try Row.fetchOne(insert, arguments: [
                     entry.digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile,
-                    entry.productVersion, time, time,
+                    entry.productVersion, time, time, retryRejected,
                 ])!
                 switch LedgerEntryState(rawValue: row["state"]) ?? .pending {
                 case .delivered: registration.alreadyDelivered += 1

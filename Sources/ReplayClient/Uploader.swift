@@ -17,6 +17,8 @@ public struct UploadOptions: Sendable {
     /// Verified entries up to this many bytes are kept in memory and sent as verified; the rest
     /// are read and verified again just before sending.
     public var keepBytes: Int
+    /// Send rejected entries (dead letters) again, from a fresh attempt count.
+    public var retryRejected = false
 
     public init(endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
                 keepBytes: Int = 256 << 20) {
@@ -82,7 +84,7 @@ public final class Uploader {
         let start = Date()
         let scan = try SpoolScan.run(directory: directory, trust: trust, keepBytes: options.keepBytes)
         let verified = Date()
-        let registration = try ledger.register(scan, now: start)
+        let registration = try ledger.register(scan, now: start, retryRejected: options.retryRejected)
         let scanned = Date()
         var summary = UploadSummary()
         summary.entries = scan.report.entries

@@ -51,6 +51,9 @@ extension UploaderCommand {
         @Option(name: .customLong("memory"), help: ArgumentHelp("Verified entries up to this many MiB are kept in memory and sent exactly as verified; beyond it, entries are read and verified again just before sending.", valueName: "MiB"))
         var memory = 256
 
+        @Flag(name: .customLong("retry-rejected"), help: "Send rejected entries (dead letters) again, once their cause is fixed; attempts count from zero.")
+        var retryRejected = false
+
         @Flag(help: "Print the result as JSON instead of the summary line.")
         var json = false
 
@@ -80,11 +83,12 @@ extension UploaderCommand {
             defer { lock.release() }
             let ledger = try Ledger(path: ledgerPath)
             let trust = try spool.trust(ledger: ledger)
-            let options = UploadOptions(
+            var options = UploadOptions(
                 endpoint: URL(string: endpoint)!, concurrency: concurrency, maxWait: maxWait,
                 policy: RetryPolicy(base: retryBase, cap: retryCap, maxAttempts: maxAttempts),
                 http: HTTPSettings(caFile: caFile, connectTimeout: connectTimeout, requestTimeout: timeout),
                 keepBytes: memory << 20)
+            options.retryRejected = retryRejected
             var logger = Logger(label: "uploader")
             logger.logLevel = .warning
             let bar = isatty(STDERR_FILENO) == 1 && !json ? ProgressBar() : nil

@@ -121,6 +121,11 @@ struct UploadEndToEndTests {
         let again = try await upload(spool, to: healthy)
         #expect(again.status == 1)
         #expect(try await healthy.summary().requests.total == 0, "a rejected entry was sent again")
+        // Once the cause is fixed, --retry-rejected sends the dead letters again.
+        let retried = try await upload(spool, to: healthy, ["--retry-rejected"])
+        #expect(retried.status == 0, "\(retried.stdout)\(retried.stderr)")
+        try expectStoredExactlyOnce(spool, receiver: healthy)
+        #expect(try await status().counts["delivered"] == 4)
         await healthy.stop()
     }
 
