@@ -125,7 +125,7 @@ struct UploadEndToEndTests {
         let retried = try await upload(spool, to: healthy, ["--retry-rejected"])
         #expect(retried.status == 0, "\(retried.stdout)\(retried.stderr)")
         try expectStoredExactlyOnce(spool, receiver: healthy)
-        #expect(try await status().counts["delivered"] == 4)
+        #expect(try await self.status().counts["delivered"] == 4)
         await healthy.stop()
     }
 
