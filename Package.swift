@@ -97,10 +97,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Command-line conventions shared by the executables (exit statuses).
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
         // Executables: argument parsing and wiring only.
         .executableTarget(
             name: "spooler",
             dependencies: [
+                "CommandLineSupport",
                 "SpoolFormat",
                 "SpoolStore",
                 "TelemetryReport",
@@ -113,6 +121,7 @@ let package = Package(
         .executableTarget(
             name: "uploader",
             dependencies: [
+                "CommandLineSupport",
                 "ReplayClient",
                 "SpoolFormat",
                 "SpoolStore",

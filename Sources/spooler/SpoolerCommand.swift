@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 
 @main
@@ -11,22 +12,5 @@ struct SpoolerCommand: ParsableCommand {
     )
 
     /// Usage errors exit with 2 (not argument-parser's 64), so scripts can tell them from problems found (1).
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(ExitStatus.usage)
-            }
-            exit(withError: error)
-        }
-    }
-}
-
-/// The exit statuses shared by all subcommands.
-enum ExitStatus {
-    static let problems: Int32 = 1
-    static let usage: Int32 = 2
+    static func main() async { await runReportingUsageErrors() }
 }

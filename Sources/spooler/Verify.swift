@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import SpoolFormat
 import SpoolStore
@@ -64,9 +65,7 @@ extension SpoolerCommand {
         }
 
         func summary(_ report: SpoolVerifier.Report) -> String {
-            let ranges = report.installations.map { "\($0.installation) \($0.firstSequence)...\($0.lastSequence)" }
-            let what = "\(report.entries) entr\(report.entries == 1 ? "y" : "ies") in \(report.installations.count) installation(s)" +
-                (ranges.isEmpty ? "" : " (" + ranges.joined(separator: ", ") + ")")
+            let what = report.entriesDescription
             if report.isClean { return "verified \(what): no problems" }
             let leftovers = report.problems.filter(\.isLeftover).count
             return "checked \(what): \(report.problems.count) problem(s)" + (leftovers > 0 ? ", \(leftovers) of them leftovers of an interrupted write" : "")

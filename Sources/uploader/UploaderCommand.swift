@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 
 @main
@@ -10,28 +11,5 @@ struct UploaderCommand: AsyncParsableCommand {
         subcommands: [Verify.self, Upload.self, Status.self])
 
     /// Usage errors exit with 2 (not argument-parser's 64), as the spooler's do.
-    static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(ExitStatus.usage)
-            }
-            exit(withError: error)
-        }
-    }
-}
-
-/// The exit statuses shared by all subcommands.
-enum ExitStatus {
-    static let problems: Int32 = 1
-    static let usage: Int32 = 2
-    /// `upload` stopped with entries still waiting for a retry (EX_TEMPFAIL): run it again later.
-    static let retryLater: Int32 = 75
+    static func main() async { await runReportingUsageErrors() }
 }

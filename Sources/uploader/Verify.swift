@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import ReplayClient
 import SpoolFormat
@@ -36,10 +37,7 @@ extension UploaderCommand {
         }
 
         static func summary(_ scan: SpoolScan) -> String {
-            let report = scan.report
-            let ranges = report.installations.map { "\($0.installation) \($0.firstSequence)...\($0.lastSequence)" }
-            let what = "\(report.entries) entr\(report.entries == 1 ? "y" : "ies") in \(report.installations.count) installation(s)"
-                + (ranges.isEmpty ? "" : " (" + ranges.joined(separator: ", ") + ")")
+            let what = scan.report.entriesDescription
             if scan.isClean { return "verified \(what): no problems" }
             return "checked \(what): \(scan.problems.count) problem(s), \(scan.quarantined.count) entr\(scan.quarantined.count == 1 ? "y" : "ies") would be quarantined"
         }
