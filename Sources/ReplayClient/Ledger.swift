@@ -123,6 +123,8 @@ public final class Ledger: Sendable {
         public var id: Int64
         public var name: EntryName
         public var digest: EntryDigest
+        /// The key the scan verified the entry with.
+        public var key: SSHPublicKey
         public var attempts: Int
         public var due: Date
         /// The verified entry, when the scan kept it in memory.
@@ -142,19 +144,23 @@ public final class Ledger: Sendable {
     /// - Parameter retryRejected: give rejected entries (dead letters) of the scan a fresh start:
     ///   pending again, attempts counted from zero (their past attempts stay recorded).
     public func register(_ scan: SpoolScan, now: Date = Date(), retryRejected: Bool = false) throws -> Registration {
+        var registration = try register(accepted: scan.accepted, pins: scan.newPins, now: now, retryRejected: retryRejected)
+        registration.quarantined += try register(quarantined: scan.quarantined, declaredLosses: scan.report.declaredLosses, now: now)
+        return registration
+    }
+
+    /// Records accepted entries (one batch of a scan) in one transaction, and the pins of their
+    /// installations (trust on first use; an existing pin is kept). Returns the entries to send.
+    public func register(accepted: [SpoolScan.Accepted], pins: [String: SSHPublicKey], now: Date = Date(),
+                         retryRejected: Bool = false) throws -> Registration {
         try pool.write { db in
             let time = now.timeIntervalSince1970
             var registration = Registration()
-            for (installation, key) in scan.newPins {
+            for (installation, key) in pins {
                 try db.execute(sql: """
                     INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt) VALUES (?, ?, ?, ?)
                     ON CONFLICT (installation) DO NOTHING
                     """, arguments: [installation, key.openSSHLine(), key.fingerprint, time])
-            }
-            // Sequences that tombstones declare removed on purpose: lost, not missing.
-            for loss in scan.report.declaredLosses {
-                try db.execute(sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [loss.installation, Int64(loss.tombstone), Int64(loss.first), Int64(loss.last), loss.reason])
             }
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO entry (digest, installation, sequence, file, state, productVersion, firstSeen, updated)
@@ -166,7 +172,7 @@ public final class Ledger: Sendable {
                     nextAttempt = CASE WHEN ?8 AND state = 'rejected' THEN NULL ELSE nextAttempt END
                 RETURNING id, state, attempts, nextAttempt
                 """)
-            for entry in scan.accepted {
+            for entry in accepted {
                 let row = try Row.fetchOne(insert, arguments: [
                     entry.digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile,
                     entry.productVersion, time, time, retryRejected,
@@ -178,12 +184,25 @@ public final class Ledger: Sendable {
                 case .pending, .retrying:
                     let next: Double? = row["nextAttempt"]
                     registration.work.append(Work(
-                        id: row["id"], name: entry.name, digest: entry.digest, attempts: row["attempts"],
+                        id: row["id"], name: entry.name, digest: entry.digest, key: entry.key, attempts: row["attempts"],
                         due: next.map { Date(timeIntervalSince1970: $0) } ?? now, entry: entry.entry))
                 }
             }
-            for entry in scan.quarantined {
-                registration.quarantined += 1
+            return registration
+        }
+    }
+
+    /// Records quarantined entries with their reasons, and the losses tombstones declare, in one
+    /// transaction. Returns how many entries are quarantined.
+    public func register(quarantined: [SpoolScan.Quarantined], declaredLosses: [SpoolVerifier.Report.DeclaredLoss], now: Date = Date()) throws -> Int {
+        try pool.write { db in
+            let time = now.timeIntervalSince1970
+            // Sequences that tombstones declare removed on purpose: lost, not missing.
+            for loss in declaredLosses {
+                try db.execute(sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [loss.installation, Int64(loss.tombstone), Int64(loss.first), Int64(loss.last), loss.reason])
+            }
+            for entry in quarantined {
                 let reason = "\(entry.code): \(entry.message)"
                 if let digest = entry.digest {
                     try db.execute(sql: """
@@ -207,7 +226,7 @@ public final class Ledger: Sendable {
                     }
                 }
             }
-            return registration
+            return quarantined.count
         }
     }
 

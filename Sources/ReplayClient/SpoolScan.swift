@@ -41,44 +41,55 @@ public struct SpoolScan: Sendable {
         "leftover_temporary", "leftover_incomplete", "entry_missing", "stray_file", "sequence_gap", "chain_broken",
     ]
 
-    /// Verifies `directory` with `SpoolVerifier`, then applies trust on first use within the spool:
-    /// an installation not pinned yet is pinned to the key of its first valid entry, and its
-    /// entries signed by another key are quarantined.
-    /// - Parameter keepBytes: how many bytes of verified entries to keep in memory for sending.
-    public static func run(directory: String, trust: TrustSource, keepBytes: Int = 0) throws -> SpoolScan {
-        var valid: [Accepted] = []
+    /// Verifies `directory` with `SpoolVerifier`, applying trust on first use within the spool: an
+    /// installation not pinned yet is pinned to the key of its first valid entry, and its entries
+    /// signed by another key are quarantined.
+    /// - Parameters:
+    ///   - keepBytes: how many bytes of verified entries to keep in memory for sending.
+    ///   - onAccepted: called with each accepted entry as soon as its batch is verified, in name
+    ///     order, on the calling thread (so sending can start before the whole spool is verified).
+    public static func run(directory: String, trust: TrustSource, keepBytes: Int = 0,
+                           onAccepted: (Accepted) throws -> Void = { _ in }) throws -> SpoolScan {
+        var accepted: [Accepted] = []
+        var quarantined: [Quarantined] = []
+        var extraProblems: [SpoolProblem] = []
+        var newPins: [String: SSHPublicKey] = [:]
+        var validNames = Set<EntryName>()
+        var pinned: [String: SSHPublicKey] = [:]
+        var firstUse = false
+        if case .firstUse(let pins) = trust { pinned = pins; firstUse = true }
         var kept = 0
         let report = try SpoolVerifier(trust: trust.trust, batchSize: 2048).verify(directory: directory) { entry in
+            validNames.insert(entry.name)
+            let installation = entry.name.installation, key = entry.signature.publicKey
+            if firstUse {
+                if let pin = pinned[installation] {
+                    if pin != key {
+                        // Only possible within this scan: the ledger's pins were checked by the verifier.
+                        let message = "signed by key \(key.fingerprint), but installation \(installation) was pinned to \(pin.fingerprint) by its first entry in this spool"
+                        quarantined.append(Quarantined(name: entry.name, digest: entry.digest, code: "key_not_pinned", message: message, file: entry.name.entryFile))
+                        extraProblems.append(SpoolProblem(code: "key_not_pinned", file: entry.name.entryFile, message: message))
+                        return
+                    }
+                } else {
+                    pinned[installation] = key
+                    newPins[installation] = key
+                }
+            }
             let size = entry.body.count + entry.metadataLine.count + 256
             let keep = kept + size <= keepBytes
             if keep { kept += size }
-            valid.append(Accepted(name: entry.name, digest: entry.digest, key: entry.signature.publicKey,
-                                  productVersion: entry.metadata.productVersion, entry: keep ? entry : nil))
+            let item = Accepted(name: entry.name, digest: entry.digest, key: key,
+                                productVersion: entry.metadata.productVersion, entry: keep ? entry : nil)
+            accepted.append(item)
+            try onAccepted(item)
         }
         var scan = SpoolScan(report: report)
-        scan.problems = report.problems
-        var pinned: [String: SSHPublicKey] = [:]
-        if case .firstUse(let pins) = trust { pinned = pins }
-        for entry in valid {
-            let installation = entry.name.installation
-            if case .firstUse = trust {
-                if let pin = pinned[installation] {
-                    if pin != entry.key {
-                        // Only possible within this scan: the ledger's pins were checked by the verifier.
-                        let message = "signed by key \(entry.key.fingerprint), but installation \(installation) was pinned to \(pin.fingerprint) by its first entry in this spool"
-                        scan.quarantined.append(Quarantined(name: entry.name, digest: entry.digest, code: "key_not_pinned", message: message, file: entry.name.entryFile))
-                        scan.problems.append(SpoolProblem(code: "key_not_pinned", file: entry.name.entryFile, message: message))
-                        continue
-                    }
-                } else {
-                    pinned[installation] = entry.key
-                    scan.newPins[installation] = entry.key
-                }
-            }
-            scan.accepted.append(entry)
-        }
+        scan.accepted = accepted
+        scan.quarantined = quarantined
+        scan.newPins = newPins
+        scan.problems = report.problems + extraProblems
         // Every entry the verifier did not pass has a problem naming one of its two files.
-        let validNames = Set(valid.map(\.name))
         var seen = Set<EntryName>()
         for problem in report.problems where !notAboutOneEntry.contains(problem.code) {
             guard let name = EntryName(fileName: problem.file), !validNames.contains(name), seen.insert(name).inserted else { continue }

@@ -79,48 +79,83 @@ public final class Uploader {
 
     /// Verifies `directory`, records it in the ledger, and sends what is due until everything is
     /// delivered or rejected, or the next attempt is further away than `maxWait`.
+    ///
+    /// Verification runs on its own thread and hands over accepted entries batch by batch
+    /// (registered in the ledger first), so sending starts while the rest of the spool is still
+    /// being verified. Quarantined entries are recorded when verification ends.
     /// - Parameter progress: told about every outcome (for a progress bar).
     public func run(directory: String, trust: TrustSource, progress: (any UploadProgress)? = nil) async throws -> (UploadSummary, SpoolScan) {
         let start = Date()
-        let scan = try SpoolScan.run(directory: directory, trust: trust, keepBytes: options.keepBytes)
-        let verified = Date()
-        let registration = try ledger.register(scan, now: start, retryRejected: options.retryRejected)
-        let scanned = Date()
         var summary = UploadSummary()
-        summary.entries = scan.report.entries
-        summary.alreadyDelivered = registration.alreadyDelivered
-        summary.rejected = registration.alreadyRejected
-        summary.quarantined = registration.quarantined
-        progress?.started(total: registration.work.count)
-
-        // The trust that re-checks each entry before it is sent, with this scan's pins.
-        let sendTrust: any SignerTrust
-        switch trust {
-        case .allowedSigners(let signers): sendTrust = signers
-        case .firstUse(let pins): sendTrust = LedgerTrust(pins: pins.merging(scan.newPins) { old, _ in old })
+        let inbox = ScanInbox()
+        let ledger = self.ledger, options = self.options
+        let pinKeys: Bool
+        if case .firstUse = trust { pinKeys = true } else { pinKeys = false }
+        let scanThread = Thread {
+            var batch: [SpoolScan.Accepted] = []
+            var pins: [String: SSHPublicKey] = [:]
+            func handOver() throws {
+                guard !batch.isEmpty else { return }
+                inbox.add(try ledger.register(accepted: batch, pins: pins, now: start, retryRejected: options.retryRejected))
+                batch.removeAll(keepingCapacity: true)
+                pins.removeAll()
+            }
+            do {
+                let scan = try SpoolScan.run(directory: directory, trust: trust, keepBytes: options.keepBytes) { accepted in
+                    batch.append(accepted)
+                    if pinKeys { pins[accepted.name.installation] = accepted.key }
+                    if batch.count >= 256 { try handOver() }
+                }
+                try handOver()
+                let verified = Date()
+                let quarantined = try ledger.register(quarantined: scan.quarantined, declaredLosses: scan.report.declaredLosses, now: start)
+                inbox.finish(.success((scan, quarantined, verified)))
+            } catch {
+                inbox.finish(.failure(error))
+            }
         }
-        guard !registration.work.isEmpty else {
-            summary.seconds = Date().timeIntervalSince(start)
-            summary.scanSeconds = scanned.timeIntervalSince(start)
-            summary.verifySeconds = verified.timeIntervalSince(start)
-            return (summary, scan)
-        }
+        scanThread.stackSize = 8 << 20
+        scanThread.start()
 
         let client = try options.http.makeClient(endpoint: options.endpoint, concurrency: options.concurrency)
-        var queue = WorkQueue(registration.work)
+        var queue = WorkQueue([])
         var pending: [Ledger.AttemptRecord] = []
         var lastFlush = Date()
+        var finished: (scan: SpoolScan, quarantined: Int, verified: Date)?
+        var scanned = start
         do {
             try await withThrowingTaskGroup(of: (Ledger.Work, Ledger.AttemptRecord).self) { group in
                 var inFlight = 0
                 while true {
+                    if finished == nil {
+                        let (registrations, result) = inbox.take()
+                        for registration in registrations {
+                            summary.alreadyDelivered += registration.alreadyDelivered
+                            summary.rejected += registration.alreadyRejected
+                            summary.quarantined += registration.quarantined
+                            for work in registration.work { queue.push(work) }
+                            progress?.discovered(registration.work.count)
+                        }
+                        if let result {
+                            let done = try result.get()
+                            finished = done
+                            summary.quarantined += done.quarantined
+                            summary.entries = done.scan.report.entries
+                            scanned = Date()
+                        }
+                    }
                     let now = Date()
                     while inFlight < options.concurrency, let next = queue.peek, next.due <= now {
                         let work = queue.pop()!
-                        group.addTask { await self.attempt(work, client: client, directory: directory, trust: sendTrust) }
+                        group.addTask { await self.attempt(work, client: client, directory: directory, trust: trust) }
                         inFlight += 1
                     }
                     if inFlight == 0 {
+                        if finished == nil {
+                            // Nothing to send until verification hands over more.
+                            try await Task.sleep(for: .milliseconds(2))
+                            continue
+                        }
                         guard let next = queue.peek else { break }
                         let wait = next.due.timeIntervalSince(Date())
                         if wait > options.maxWait {
@@ -163,18 +198,21 @@ public final class Uploader {
         } catch {
             try? ledger.record(pending)
             try? await client.shutdown()
+            // Let verification end before the ledger goes away.
+            while inbox.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
             throw error
         }
         try await client.shutdown()
+        guard let finished else { throw UploadError("verification ended without a result") }
         summary.waiting = queue.count
         summary.seconds = Date().timeIntervalSince(start)
         summary.scanSeconds = scanned.timeIntervalSince(start)
-        summary.verifySeconds = verified.timeIntervalSince(start)
-        return (summary, scan)
+        summary.verifySeconds = finished.verified.timeIntervalSince(start)
+        return (summary, finished.scan)
     }
 
     /// One attempt: re-read and re-verify the entry, send it, classify the answer.
-    func attempt(_ work: Ledger.Work, client: HTTPClient, directory: String, trust: any SignerTrust) async -> (Ledger.Work, Ledger.AttemptRecord) {
+    func attempt(_ work: Ledger.Work, client: HTTPClient, directory: String, trust: TrustSource) async -> (Ledger.Work, Ledger.AttemptRecord) {
         let started = Date()
         func record(_ state: LedgerEntryState, status: Int? = nil, error: String? = nil, next: Date? = nil, reason: String? = nil, sent: Bool = true) -> (Ledger.Work, Ledger.AttemptRecord) {
             (work, Ledger.AttemptRecord(entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
@@ -184,7 +222,13 @@ public final class Uploader {
         if let verified = work.entry {
             entry = verified
         } else {
-            switch Self.open(work.name, in: directory, trust: trust) {
+            // Checked again with the key the scan accepted (its pin under trust on first use).
+            let recheck: any SignerTrust
+            switch trust {
+            case .allowedSigners(let signers): recheck = signers
+            case .firstUse: recheck = SingleSignerTrust(key: work.key, principal: work.name.installation)
+            }
+            switch Self.open(work.name, in: directory, trust: recheck) {
             case .success(let opened): entry = opened
             case .failure(let problem):
                 return record(.quarantined, reason: "\(problem.code): \(problem.message) (checked again before sending)", sent: false)
@@ -282,8 +326,49 @@ struct OpenFailure: Error {
 
 /// Told about an upload as it goes.
 public protocol UploadProgress: AnyObject {
-    func started(total: Int)
+    /// `count` more entries to send (verification hands them over batch by batch).
+    func discovered(_ count: Int)
     func finished(_ record: Ledger.AttemptRecord)
+}
+
+public struct UploadError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Where the verification thread hands over registered batches, and its result, to the sender.
+final class ScanInbox: @unchecked Sendable {
+    typealias Result = Swift.Result<(scan: SpoolScan, quarantined: Int, verified: Date), any Error>
+    private let lock = NSLock()
+    private var registrations: [Ledger.Registration] = []
+    private var result: Result?
+
+    func add(_ registration: Ledger.Registration) {
+        lock.lock()
+        defer { lock.unlock() }
+        registrations.append(registration)
+    }
+
+    func finish(_ result: Result) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.result = result
+    }
+
+    var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return result == nil
+    }
+
+    /// Everything handed over since the last call, and the result once verification has ended.
+    func take() -> ([Ledger.Registration], Result?) {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = registrations
+        registrations.removeAll()
+        return (taken, result)
+    }
 }
 
 /// The entries to send, earliest due first.

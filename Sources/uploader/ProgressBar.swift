@@ -11,10 +11,9 @@ final class ProgressBar: UploadProgress {
     private var start = Date()
     private var lastDraw = Date.distantPast
 
-    func started(total: Int) {
-        self.total = total
-        start = Date()
-        draw(force: true)
+    func discovered(_ count: Int) {
+        total += count
+        draw(force: false)
     }
 
     func finished(_ record: Ledger.AttemptRecord) {
