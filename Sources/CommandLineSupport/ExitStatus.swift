@@ -24,7 +24,7 @@ extension ParsableCommand {
             }
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                try? FileHandle.standardError.write(contentsOf: Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(ExitStatus.usage)
             }
             exit(withError: error)

@@ -92,7 +92,15 @@ public final class SpoolWriter {
         let name = entry.name
         try directory.publish(try entry.compressedFile(), as: name.entryFile, sync: true)
         // The signature is published last: it commits the entry.
-        try directory.publish(Array(entry.signatureFile.utf8), as: name.signatureFile, sync: true)
+        do {
+            try directory.publish(Array(entry.signatureFile.utf8), as: name.signatureFile, sync: true)
+        } catch {
+            // Never committed: take the .json.gz back rather than leave a leftover (best effort;
+            // if this fails too, the next start removes it).
+            try? directory.remove(name.entryFile)
+            try? directory.sync()
+            throw error
+        }
         chain.lastSequence = sequence
         chain.lastDigest = entry.digest
         if let firstSequence { chain.firstSequence = max(chain.firstSequence, firstSequence) }

@@ -37,7 +37,7 @@ extension SpoolerCommand {
                 throw ExitCode(ExitStatus.problems)
             }
             if json {
-                FileHandle.standardOutput.write(Data(report.body))
+                try FileHandle.standardOutput.write(contentsOf: Data(report.body))
             } else {
                 print(try PrettyJSON.format(report.body))
             }

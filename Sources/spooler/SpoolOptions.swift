@@ -30,7 +30,8 @@ struct SpoolOptions: ParsableArguments {
 
 enum Console {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        // A failing stderr (full disk, closed pipe) must not crash a spooler mid-way.
+        try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
     }
 
     static var logger: Logger {
