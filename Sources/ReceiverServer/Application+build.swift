@@ -125,7 +125,7 @@ final class EntryReceiver: Sendable {
         } catch let refusal as Refusal {
             return answer(refusal)
         } catch {
-            logger.error("cannot store entry", metadata: ["error": "\(error)"])
+            logger.info("cannot store entry; answered 500", metadata: ["error": "\(error)"])
             return answer(Refusal(status: .internalServerError, code: "store_failed", message: "the receiver could not store the entry"))
         }
     }

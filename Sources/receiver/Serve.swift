@@ -46,7 +46,7 @@ extension ReceiverCommand {
 
         func run() async throws {
             var logger = Logger(label: "receiver")
-            logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             let signers: AllowedSigners?
             do {
                 signers = try allowedSigners.map { try AllowedSigners(contentsOf: $0) }
