@@ -214,7 +214,7 @@ public final class ReceiverStore: Sendable {
                 summary.byInstallation.append(.init(
                     installation: installation, latestVersion: row["latestVersion"], reports: row["reports"], tombstones: row["tombstones"],
                     firstSequence: row["first"], lastSequence: row["last"],
-                    missing: ReceiverSummary.Range.subtract(declared, from: missing[installation] ?? []), lost: declared))
+                    missing: SequenceRange.subtract(declared, from: missing[installation] ?? []), lost: declared))
                 summary.reports += row["reports"] as Int
             }
             summary.installations = rows.count
@@ -225,30 +225,7 @@ public final class ReceiverStore: Sendable {
 
 /// The answer to `GET /summary`.
 public struct ReceiverSummary: Codable, Sendable, Equatable {
-    public struct Range: Codable, Sendable, Equatable {
-        public var first: Int64
-        public var last: Int64
-
-        public init(first: Int64, last: Int64) {
-            self.first = first
-            self.last = last
-        }
-
-        /// The parts of `ranges` that none of `removed` covers.
-        static func subtract(_ removed: [Range], from ranges: [Range]) -> [Range] {
-            var result = ranges
-            for cut in removed {
-                result = result.flatMap { range -> [Range] in
-                    guard cut.first <= range.last, cut.last >= range.first else { return [range] }
-                    var pieces: [Range] = []
-                    if range.first < cut.first { pieces.append(Range(first: range.first, last: cut.first - 1)) }
-                    if range.last > cut.last { pieces.append(Range(first: cut.last + 1, last: range.last)) }
-                    return pieces
-                }
-            }
-            return result
-        }
-    }
+    public typealias Range = SequenceRange
 
     public struct Installation: Codable, Sendable, Equatable {
         public var installation: String

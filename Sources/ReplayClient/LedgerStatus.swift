@@ -1,33 +1,11 @@
 import Foundation
 import GRDB
+import SpoolFormat
 
 /// What `uploader status` shows: counts by state, the next retry, the latest errors, and per
 /// installation the highest sequence seen and the missing ranges across every upload.
 public struct LedgerStatus: Codable, Sendable {
-    public struct Range: Codable, Sendable, Equatable {
-        public var first: Int64
-        public var last: Int64
-
-        public init(first: Int64, last: Int64) {
-            self.first = first
-            self.last = last
-        }
-
-        /// The parts of `ranges` that none of `removed` covers.
-        static func subtract(_ removed: [Range], from ranges: [Range]) -> [Range] {
-            var result = ranges
-            for cut in removed {
-                result = result.flatMap { range -> [Range] in
-                    guard cut.first <= range.last, cut.last >= range.first else { return [range] }
-                    var pieces: [Range] = []
-                    if range.first < cut.first { pieces.append(Range(first: range.first, last: cut.first - 1)) }
-                    if range.last > cut.last { pieces.append(Range(first: cut.last + 1, last: range.last)) }
-                    return pieces
-                }
-            }
-            return result
-        }
-    }
+    public typealias Range = SequenceRange
 
     public struct Installation: Codable, Sendable {
         public var installation: String
@@ -101,7 +79,7 @@ extension Ledger {
                 let declared = lost[installation] ?? []
                 return .init(installation: installation, highestSequence: row["highest"], entries: row["entries"],
                              delivered: row["delivered"],
-                             missing: LedgerStatus.Range.subtract(declared, from: missing[installation] ?? []), lost: declared)
+                             missing: SequenceRange.subtract(declared, from: missing[installation] ?? []), lost: declared)
             }
             let held = try Row.fetchAll(db, sql: """
                 SELECT file, state, attempts, reason FROM entry WHERE state IN ('rejected', 'quarantined') ORDER BY installation, sequence
