@@ -22,14 +22,7 @@ public final class SchedulerLock {
 
     /// Takes the lock, or throws ``Busy`` at once if another process holds it.
     public init(directory: String) throws {
-        fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSystemError(path: directory, operation: "open directory", errno: errno) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = errno
-            close(fd)
-            if code == EWOULDBLOCK { throw Busy(directory: directory) }
-            throw FileSystemError(path: directory, operation: "flock", errno: code)
-        }
+        fd = try SpoolLock.lockExclusively(directory, flags: O_RDONLY | O_DIRECTORY, busy: Busy(directory: directory))
     }
 
     deinit { close(fd) }
