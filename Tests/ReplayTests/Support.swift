@@ -158,8 +158,8 @@ final class ReceiverProcess: @unchecked Sendable {
 }
 
 /// Runs the real `uploader` binary to completion.
-func runUploader(_ arguments: [String], in directory: TemporaryDirectory) async throws -> (status: Int32, stdout: String, stderr: String) {
-    let child = try ChildProcess(try Products.executable("uploader"), arguments, outputIn: directory.path)
+func runUploader(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let child = try ChildProcess(try Products.executable("uploader"), arguments, outputIn: directory.path, environment: environment)
     let status = await child.wait()
     return (status, child.stdout, child.stderr)
 }

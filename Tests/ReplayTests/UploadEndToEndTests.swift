@@ -337,6 +337,26 @@ struct UploadEndToEndTests {
         await receiver.stop()
     }
 
+    /// `HTTPS_PROXY` sends the requests through the proxy (here the receiver, which refuses the
+    /// CONNECT, so the error comes from the proxy, not from DNS); `NO_PROXY` bypasses it.
+    @Test(.timeLimit(.minutes(1)))
+    func usesTheProxyUnlessNoProxyMatches() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 1)
+        let proxy = try await ReceiverProcess(in: temp)
+        let arguments = ["upload", spool.directory, "--endpoint", "https://telemetry.invalid:9", "--max-attempts", "1", "--connect-timeout", "5"]
+        let proxied = try await runUploader(arguments + ["--ledger", temp.file("proxied.sqlite")], in: temp,
+                                            environment: ["HTTPS_PROXY": proxy.url, "NO_PROXY": "", "https_proxy": "", "no_proxy": ""])
+        #expect(proxied.status == 1)
+        let viaProxy = try await status(ledger: temp.file("proxied.sqlite")).latestErrors
+        #expect(viaProxy.first?.error?.contains("Proxy") == true, "\(viaProxy)")
+        let bypassed = try await runUploader(arguments + ["--ledger", temp.file("bypassed.sqlite")], in: temp,
+                                             environment: ["HTTPS_PROXY": proxy.url, "NO_PROXY": "localhost,.invalid", "https_proxy": "", "no_proxy": ""])
+        #expect(bypassed.status == 1)
+        let direct = try await status(ledger: temp.file("bypassed.sqlite")).latestErrors
+        #expect(direct.first?.error?.contains("Proxy") == false, "\(direct)")
+        await proxy.stop()
+    }
+
     /// Usage errors exit with 2 and name the option and the fix.
     @Test(.timeLimit(.minutes(1)))
     func usageErrorsExitWith2() async throws {
