@@ -49,21 +49,21 @@ public struct UploadSummary: Codable, Sendable, Equatable {
     /// Requests sent in this run.
     public var requests = 0
     public var seconds = 0.0
-    /// Of `seconds`, the time spent verifying the spool and recording it in the ledger.
+    /// Until the spool was verified and recorded in the ledger (sending overlaps it).
     public var scanSeconds = 0.0
-    /// Of `scanSeconds`, the time spent verifying the spool.
+    /// Until the spool was verified.
     public var verifySeconds = 0.0
     public var nextAttempt: String?
 
-    /// Entries that reached a final state in this run, per second.
-    public var rate: Double { seconds > 0 ? Double(delivered + rejected) / seconds : 0 }
+    /// Entries delivered in this run, per second.
+    public var rate: Double { seconds > 0 ? Double(delivered) / seconds : 0 }
     public var isComplete: Bool { waiting == 0 && rejected == 0 && quarantined == 0 }
 }
 
 /// Replays a spool's entries to the endpoint, with the ledger deciding what still needs sending.
 ///
-/// Each entry is verified with the whole spool before anything is sent (`SpoolScan`), and what is
-/// sent is exactly what was verified: the verified entry kept in memory, or, beyond the memory
+/// Each entry is verified, with the whole spool's checks (`SpoolScan`), before it is sent, and
+/// what is sent is exactly what was verified: the verified entry kept in memory, or, beyond the memory
 /// budget, the entry read and verified again just before its request is built (a file changed
 /// in between is quarantined, not sent).
 public final class Uploader {

@@ -116,7 +116,7 @@ extension UploaderCommand {
             if s.waiting > 0 { parts.append("\(s.waiting) waiting") }
             var text = "\(s.entries) entries: " + parts.joined(separator: ", ")
                 + "; \(s.requests) requests in \(String(format: "%.2f", s.seconds)) s"
-            if s.delivered + s.rejected > 0 { text += " (\(Int(s.rate.rounded())) entries/s)" }
+            if s.delivered > 0 { text += " (\(Int(s.rate.rounded())) entries/s)" }
             if let next = s.nextAttempt { text += "; next attempt \(next): run upload again then" }
             return text
         }
