@@ -246,6 +246,19 @@ public final class Ledger: Sendable {
         public var reason: String?
         /// False for checks that fail before anything is sent (the file changed): no attempt row.
         public var sent: Bool = true
+
+        public init(entry: Int64, at: Date, status: Int? = nil, error: String? = nil, latency: TimeInterval,
+                    state: LedgerEntryState, nextAttempt: Date? = nil, reason: String? = nil, sent: Bool = true) {
+            self.entry = entry
+            self.at = at
+            self.status = status
+            self.error = error
+            self.latency = latency
+            self.state = state
+            self.nextAttempt = nextAttempt
+            self.reason = reason
+            self.sent = sent
+        }
     }
 
     /// Records attempts and their entries' new states in one transaction.
