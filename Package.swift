@@ -187,3 +187,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// Fuzzing: Fuzz/run.sh sets TELEMETRYSPOOL_FUZZ to add the libFuzzer target (it does not link
+// in an ordinary build or `swift test`).
+if Context.environment["TELEMETRYSPOOL_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "entry-fuzzer",
+        dependencies: ["SpoolFormat"],
+        path: "Fuzz/entry-fuzzer",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+    ))
+}
