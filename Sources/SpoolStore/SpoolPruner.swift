@@ -73,7 +73,7 @@ extension SpoolWriter {
         let first = entries[0].name.sequence, last = entries[entries.count - 1].name.sequence
         let tombstone = TombstoneBody(installation: identity.installation, first: first, last: last, entries: entries.count,
                                       bytes: entries.reduce(0) { $0 + $1.bytes }, reason: reason, limit: limit)
-        try append(kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
+        _ = try append(kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
                    schema: TombstoneBody.currentSchema, request: request, now: now, firstSequence: last + 1)
         try remove(entries.map(\.name))
         return tombstone

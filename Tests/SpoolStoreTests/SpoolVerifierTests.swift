@@ -131,8 +131,8 @@ struct SpoolVerifierTests {
     func readOnly() throws {
         let fixture = try SpoolFixture()
         try fixture.append(3)
-        FileManager.default.createFile(atPath: fixture.path(".tmp-leftover"), contents: Data("x".utf8))
-        FileManager.default.createFile(atPath: fixture.path("notes.txt"), contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: fixture.path(".tmp-leftover"), contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: fixture.path("notes.txt"), contents: Data("x".utf8))
         try FileManager.default.removeItem(atPath: fixture.path(fixture.name(3).signatureFile))
         let before = try fixture.files()
         let report = try fixture.verify()
