@@ -83,13 +83,13 @@ public enum FileSystem {
         return (canonicalPath(parent) as NSString).appendingPathComponent((absolute as NSString).lastPathComponent)
     }
 
-    /// Names in a directory with whether each is a regular file (not a symlink), without `.` and `..`.
+    /// Calls `body` with each name in a directory and whether it is a regular file (not a
+    /// symlink), without `.` and `..`, and without collecting the names first.
     ///
     /// Uses the type readdir reports, so a large spool is listed without a stat per file.
-    public static func listWithTypes(_ path: String) throws -> [(name: String, isRegularFile: Bool)] {
+    public static func forEachName(in path: String, _ body: (_ name: String, _ isRegularFile: Bool) throws -> Void) throws {
         guard let dir = opendir(path) else { throw FileSystemError(path: path, operation: "opendir", errno: errno) }
         defer { closedir(dir) }
-        var names: [(String, Bool)] = []
         while let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
@@ -99,24 +99,10 @@ public enum FileSystem {
             let regular = type == UInt8(DT_UNKNOWN)
                 ? (mode(of: path + "/" + name).map { ($0 & S_IFMT) == S_IFREG } ?? false)
                 : type == UInt8(DT_REG)
-            names.append((name, regular))
+            try body(name, regular)
         }
-        return names
     }
 
-    /// Names in a directory, without `.` and `..`.
-    public static func list(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else { throw FileSystemError(path: path, operation: "opendir", errno: errno) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
 }
 
 /// An open directory in which files are published durably and atomically.

@@ -20,22 +20,36 @@ public struct SpoolListing: Sendable {
     public var strays: [String] = []
 
     public init(directory: String) throws {
-        var entryFiles = Set<EntryName>(), signatureFiles = Set<EntryName>()
-        for (name, isRegularFile) in try FileSystem.listWithTypes(directory) {
-            if Self.knownFiles.contains(name) { continue }
+        // One table for both files of each entry, and one shared string per installation, so a
+        // large spool costs a few dozen bytes per entry here.
+        var files: [EntryName: UInt8] = [:]
+        var installations: [String: String] = [:]
+        let entryFile: UInt8 = 1, signatureFile: UInt8 = 2
+        try FileSystem.forEachName(in: directory) { name, isRegularFile in
+            if Self.knownFiles.contains(name) { return }
             if name.hasPrefix(DurableDirectory.temporaryPrefix) {
                 temporaries.append(name)
-                continue
+                return
             }
-            guard isRegularFile, let entry = EntryName(fileName: name) else {
+            guard isRegularFile, let parsed = EntryName(fileName: name) else {
                 strays.append(name)
-                continue
+                return
             }
-            if name.hasSuffix(EntryName.signatureSuffix) { signatureFiles.insert(entry) } else { entryFiles.insert(entry) }
+            let installation = installations[parsed.installation] ?? parsed.installation
+            installations[installation] = installation
+            let entry = EntryName(installation: installation, sequence: parsed.sequence)
+            files[entry, default: 0] |= name.hasSuffix(EntryName.signatureSuffix) ? signatureFile : entryFile
         }
-        entries = entryFiles.intersection(signatureFiles).sorted()
-        incomplete = entryFiles.subtracting(signatureFiles).sorted()
-        orphanSignatures = signatureFiles.subtracting(entryFiles).sorted()
+        for (entry, kinds) in files {
+            switch kinds {
+            case entryFile | signatureFile: entries.append(entry)
+            case entryFile: incomplete.append(entry)
+            default: orphanSignatures.append(entry)
+            }
+        }
+        entries.sort()
+        incomplete.sort()
+        orphanSignatures.sort()
         temporaries.sort()
         strays.sort()
     }
