@@ -42,9 +42,11 @@ extension SpoolerCommand {
                 trust = SingleSignerTrust(key: identity.key, principal: identity.installation)
                 expected = [try state.loadChain(installation: identity.installation)]
             }
-            if allowedSigners != nil, let identity = try? state.loadPublicIdentity(),
+            if allowedSigners != nil, options.state != nil, let identity = try? state.loadPublicIdentity(),
                let chain = try? state.loadChain(installation: identity.installation) {
-                // The local state still knows where this installation's own chain ends.
+                // Asked for explicitly, the state also says where this installation's own chain
+                // ends. Not by default: a spool carried from another installation does not hold
+                // this machine's entries.
                 expected = [chain]
             }
             let report = try SpoolVerifier(trust: trust, expected: expected).verify(directory: options.spool)

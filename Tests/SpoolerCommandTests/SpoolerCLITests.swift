@@ -79,6 +79,29 @@ struct SpoolerCLITests {
         #expect(try spooler.run("verify", "--state", spooler.work.file("empty-state")).status == 2)
     }
 
+    @Test("verify --allowed-signers checks another installation's spool, without this machine's state", .timeLimit(.minutes(1)))
+    func verifyForeignSpool() throws {
+        let site = try Spooler(), auditor = try Spooler()
+        _ = try site.collect()
+        _ = try site.collect()
+        _ = try auditor.collect() // the auditor's machine spools too: its state must not interfere
+        let signers = try site.run("pubkey", "--state", site.state, "--allowed-signers")
+        try signers.stdout.write(toFile: auditor.work.file("site_signers"), atomically: true, encoding: .utf8)
+        let spool = site.work.file("Spool")
+        let ok = try Command.run(Command.product("spooler"), ["verify", "--spool", spool, "--allowed-signers", "site_signers"],
+                                 in: auditor.work.path, environment: ["SPOOLER_STATE": auditor.state])
+        #expect(ok.status == 0, "\(ok.stdout)")
+        #expect(ok.lines.last?.hasPrefix("verified 2 entries") == true)
+        // The auditor's own key does not vouch for the site's entries.
+        let own = try auditor.run("pubkey", "--state", auditor.state, "--allowed-signers")
+        try own.stdout.write(toFile: auditor.work.file("own_signers"), atomically: true, encoding: .utf8)
+        let refused = try Command.run(Command.product("spooler"), ["verify", "--spool", spool, "--allowed-signers", "own_signers"],
+                                      in: auditor.work.path)
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("[key_untrusted]"))
+        #expect(try auditor.run("verify", "--allowed-signers", "missing-file").status == 2)
+    }
+
     @Test("inspect shows metadata, body and a GOOD signature; a tampered entry is shown as BAD with exit 1", .timeLimit(.minutes(1)))
     func inspect() throws {
         let spooler = try Spooler()
