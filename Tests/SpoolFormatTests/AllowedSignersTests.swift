@@ -21,7 +21,9 @@ struct AllowedSignersTests {
         #expect(!signers.allows(key, principal: "cccc", namespace: SpoolEntry.namespace))
         #expect(!signers.allows(key, principal: "aaaa", namespace: "file"))
         #expect(signers.allows(other, principal: "c-anything", namespace: "file"))
-        #expect(!signers.knows(other, namespace: "x") == false)
+        // No namespaces option: the key may sign in any namespace, for its principals only.
+        #expect(signers.knows(other, namespace: "x"))
+        #expect(!signers.knows(SSHPublicKey(Curve25519.Signing.PrivateKey().publicKey), namespace: SpoolEntry.namespace))
     }
 
     @Test("a malformed line is reported with its file and line number")

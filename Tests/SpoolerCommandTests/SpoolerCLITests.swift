@@ -38,6 +38,24 @@ struct SpoolerCLITests {
         #expect(FileManager.default.fileExists(atPath: spooler.work.file(second.lines.last! + ".sig")))
     }
 
+    @Test("collect removes leftovers of an interrupted write, says so on stderr, and continues the chain", .timeLimit(.minutes(1)))
+    func collectReportsRecovery() throws {
+        let spooler = try Spooler()
+        let first = try spooler.collect()
+        let installation = try String(contentsOfFile: spooler.state + "/installation-id", encoding: .utf8).trimmingCharacters(in: .newlines)
+        // What a crash between the two renames leaves: entry 2's .json.gz without its .sig, and a temporary.
+        let orphan = "Spool/\(installation)-0000000002.json.gz"
+        try FileManager.default.copyItem(atPath: spooler.work.file(first), toPath: spooler.work.file(orphan))
+        _ = FileManager.default.createFile(atPath: spooler.work.file("Spool/.tmp-\(installation)-0000000002.json.gz.sig-1a2b"), contents: Data("x".utf8))
+        #expect(try spooler.run("verify", "--state", spooler.state).status == 1)
+        let next = try spooler.run("collect", "--state", spooler.state)
+        #expect(next.status == 0)
+        #expect(next.stderr.contains("recovered: \(orphan.dropFirst("Spool/".count))"))
+        #expect(next.stderr.contains("recovered: .tmp-"))
+        #expect(next.lines.last == orphan)
+        #expect(try spooler.run("verify", "--state", spooler.state).status == 0)
+    }
+
     @Test("preview prints exactly the body collect then spools, and writes nothing", .timeLimit(.minutes(1)))
     func preview() throws {
         let spooler = try Spooler()
