@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The test command: installs the system packages the tests use when they are absent (Debian),
+# then builds and runs the whole suite. Arguments are passed to `swift test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v gzip >/dev/null 2>&1 || need+=(gzip)
+command -v sha256sum >/dev/null 2>&1 || need+=(coreutils)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v nm >/dev/null 2>&1 || need+=(binutils)
+command -v fiu-run >/dev/null 2>&1 || need+=(fiu-utils)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "the tests need these Debian packages: ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2
+    exit 1
+  fi
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}"
+fi
+
+# The stock tools the tests compare against must be real, never skipped.
+command -v ssh-keygen gzip zcat sha256sum fiu-run >/dev/null
+
+swift build --build-tests
+swift test --skip-build "$@"
