@@ -179,6 +179,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CommandLineSupportTests",
+            dependencies: ["spooler", "uploader", "receiver", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ReceiverServerTests",
             dependencies: [
                 "ReceiverServer", "SpoolFormat", "TestSupport",
