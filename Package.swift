@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         // Networking and storage: uploader and receiver only, never the spooler.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -53,6 +54,7 @@ let package = Package(
                 "SpoolFormat",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -133,6 +135,7 @@ let package = Package(
         .executableTarget(
             name: "receiver",
             dependencies: [
+                "CommandLineSupport",
                 "ReceiverServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -157,7 +160,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpoolStoreTests",
-            dependencies: ["SpoolStore", "SpoolFormat"],
+            dependencies: ["SpoolStore", "SpoolFormat", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -167,12 +170,25 @@ let package = Package(
         ),
         .testTarget(
             name: "SpoolerCommandTests",
-            dependencies: ["spooler", "receiver", "SpoolFormat", "SpoolStore", "TestSupport"],
+            dependencies: ["spooler", "receiver", "SpoolFormat", "SpoolStore", "TelemetryReport", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TelemetryReportTests",
             dependencies: ["spooler", "TelemetryReport", "SpoolStore", "SpoolFormat", "TestSupport", "CSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CommandLineSupportTests",
+            dependencies: ["spooler", "uploader", "receiver", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReceiverServerTests",
+            dependencies: [
+                "ReceiverServer", "SpoolFormat", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,19 +1,38 @@
 import ArgumentParser
 import Foundation
 
-/// Exit statuses shared by the spooler and the uploader, so scripts can rely on them.
+/// Exit statuses shared by the spooler, the uploader and the receiver, so scripts can rely on them.
 public enum ExitStatus {
-    /// The command ran and found problems (damaged entries, rejected uploads).
+    /// The command ran and found problems (damaged entries, rejected uploads), or failed while
+    /// running (a missing directory, an unreadable file): the message names the path.
     public static let problems: Int32 = 1
-    /// The command line was wrong: argument-parser's 64 (EX_USAGE) is mapped to 2.
+    /// The command line was wrong (a bad flag or flag value): argument-parser's 64 (EX_USAGE) is
+    /// mapped to 2, and the usage line is printed.
     public static let usage: Int32 = 2
     /// `upload` stopped with entries still waiting for a retry (EX_TEMPFAIL): run it again later.
     public static let retryLater: Int32 = 75
+
+    /// The statuses as the commands' `--help` lists them.
+    public static let help = """
+        Exit status: 0 success; 1 problems found, or a failure while running (the message names the \
+        file or directory); 2 usage error (a bad flag or flag value; the usage line is printed); \
+        75 'uploader upload' left entries waiting for a retry.
+        """
+}
+
+/// A failure at run time with a command line that was fine: a missing spool directory, an
+/// unreadable file. It exits with ``ExitStatus/problems`` and one message, without the usage
+/// line that would send the user looking for a wrong flag.
+public struct RuntimeFailure: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
 }
 
 extension ParsableCommand {
     /// Parses the command line and runs the chosen subcommand, exiting with
-    /// ``ExitStatus/usage`` on usage errors and as argument-parser does otherwise.
+    /// ``ExitStatus/usage`` on usage errors, ``ExitStatus/problems`` on a ``RuntimeFailure``, and
+    /// as argument-parser does otherwise.
     public static func runReportingUsageErrors() async {
         do {
             var command = try parseAsRoot()
@@ -22,12 +41,20 @@ extension ParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let failure as RuntimeFailure {
+            printError("Error: \(failure)")
+            Foundation.exit(ExitStatus.problems)
         } catch {
             if exitCode(for: error) == .validationFailure {
-                try? FileHandle.standardError.write(contentsOf: Data((fullMessage(for: error) + "\n").utf8))
+                printError(fullMessage(for: error))
                 Foundation.exit(ExitStatus.usage)
             }
             exit(withError: error)
         }
     }
+}
+
+/// A failing stderr (closed pipe) must not turn an error report into a crash.
+private func printError(_ message: String) {
+    try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
 }

@@ -32,7 +32,7 @@ public final class Ledger: Sendable {
         configuration.busyMode = .timeout(10)
         // Always opened read-write: a read-only WAL database cannot be opened once its -shm file is gone.
         if !readOnly {
-            let directory = (path as NSString).deletingLastPathComponent
+            let directory = FileSystem.directory(containing: path)
             if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +15,7 @@ public final class LedgerLock {
     }
 
     public init(ledgerPath: String) throws {
-        let directory = (ledgerPath as NSString).deletingLastPathComponent
+        let directory = FileSystem.directory(containing: ledgerPath)
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,8 +65,9 @@ public enum FileSystem {
     /// Creates a directory and its parents with `permissions` for the directories it creates.
     public static func makeDirectory(_ path: String, permissions: mode_t) throws {
         if isDirectory(path) { return }
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty, parent != path { try makeDirectory(parent, permissions: 0o755) }
+        let target = FilePath(path)
+        let parent = target.removingLastComponent()
+        if !parent.isEmpty, parent != target { try makeDirectory(parent.string, permissions: 0o755) }
         if mkdir(path, permissions) != 0, errno != EEXIST {
             throw FileSystemError(path: path, operation: "mkdir", errno: errno)
         }
@@ -73,14 +75,35 @@ public enum FileSystem {
 
     /// The canonical absolute path, resolving symlinks of the part that exists.
     public static func canonicalPath(_ path: String) -> String {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        if let resolved = realpath(absolute, nil) {
+        let absolute = FilePath(FileManager.default.currentDirectoryPath).pushing(FilePath(path))
+        if let resolved = realpath(absolute.string, nil) {
             defer { free(resolved) }
             return String(cString: resolved)
         }
-        let parent = (absolute as NSString).deletingLastPathComponent
-        guard parent != absolute, !parent.isEmpty else { return absolute }
-        return (canonicalPath(parent) as NSString).appendingPathComponent((absolute as NSString).lastPathComponent)
+        guard let last = absolute.lastComponent else { return absolute.string }
+        return FilePath(canonicalPath(absolute.removingLastComponent().string)).appending(last).string
+    }
+
+    /// The directory holding `path`: `.` for a bare name such as `ledger.sqlite`.
+    public static func directory(containing path: String) -> String {
+        let parent = FilePath(path).removingLastComponent()
+        return parent.isEmpty ? "." : parent.string
+    }
+
+    /// `path` taken relative to `base` unless it is absolute.
+    public static func resolve(_ path: String, against base: String) -> String {
+        FilePath(base).pushing(FilePath(path)).string
+    }
+
+    /// `name` (a file name or a relative path) inside `directory`.
+    public static func path(_ name: String, in directory: String) -> String {
+        FilePath(directory).appending(name).string
+    }
+
+    /// Whether `path` is `directory` or lies below it, compared by canonical paths (so `.`, `..`,
+    /// symlinks and trailing slashes do not hide a nested path).
+    public static func isWithin(_ path: String, directory: String) -> Bool {
+        FilePath(canonicalPath(path)).starts(with: FilePath(canonicalPath(directory)))
     }
 
     /// Calls `body` with each name in a directory and whether it is a regular file (not a
@@ -97,7 +120,7 @@ public enum FileSystem {
             if name == "." || name == ".." { continue }
             let type = entry.pointee.d_type
             let regular = type == UInt8(DT_UNKNOWN)
-                ? (mode(of: path + "/" + name).map { ($0 & S_IFMT) == S_IFREG } ?? false)
+                ? (mode(of: Self.path(name, in: path)).map { ($0 & S_IFMT) == S_IFREG } ?? false)
                 : type == UInt8(DT_REG)
             try body(name, regular)
         }
@@ -168,5 +191,5 @@ public final class DurableDirectory {
         guard unlinkat(fd, name, 0) == 0 else { throw FileSystemError(path: full(name), operation: "unlink", errno: errno) }
     }
 
-    public func full(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    public func full(_ name: String) -> String { FileSystem.path(name, in: path) }
 }

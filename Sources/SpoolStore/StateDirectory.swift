@@ -30,12 +30,11 @@ public struct StateDirectory: Sendable {
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/telemetry-spool"
     }
 
-    func file(_ name: String) -> String { path + "/" + name }
+    func file(_ name: String) -> String { FileSystem.path(name, in: path) }
 
     /// Refuses a state directory inside (or equal to) the spool directory.
     public func checkOutside(spool: String) throws {
-        let state = FileSystem.canonicalPath(path), spoolPath = FileSystem.canonicalPath(spool)
-        if state == spoolPath || state.hasPrefix(spoolPath + "/") {
+        if FileSystem.isWithin(path, directory: spool) {
             throw StateError.insideSpool(state: path, spool: spool)
         }
     }

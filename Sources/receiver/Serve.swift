@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Hummingbird
 import Logging
@@ -12,7 +13,8 @@ extension ReceiverCommand {
             discussion: """
                 Prints 'listening on http://HOST:PORT' on standard output once it accepts requests.
                 Without --allowed-signers, each installation's first key is pinned (trust on first use).
-                """)
+
+                """ + ExitStatus.help)
 
         @Option(help: "The address to listen on.")
         var host = "127.0.0.1"
@@ -51,7 +53,7 @@ extension ReceiverCommand {
             do {
                 signers = try allowedSigners.map { try AllowedSigners(contentsOf: $0) }
             } catch {
-                throw ValidationError("--allowed-signers: \(error)")
+                throw RuntimeFailure("--allowed-signers: \(error)")
             }
             let configuration = ReceiverConfiguration(
                 host: host, port: port, databasePath: db, allowedSigners: signers,

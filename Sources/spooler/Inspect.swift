@@ -8,7 +8,7 @@ extension SpoolerCommand {
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show an entry's metadata, its pretty-printed body and its signature status.",
-            discussion: "Exit status: 0 when the signature verifies, 1 when it does not, 2 on usage errors.")
+            discussion: "Exit status: 0 when the signature verifies, 1 when it does not or the entry cannot be read, 2 on usage errors.")
 
         @OptionGroup var options: SpoolOptions
 
@@ -26,7 +26,7 @@ extension SpoolerCommand {
             do {
                 compressed = try FileSystem.read(entryPath, maxBytes: limits.maxFileBytes)
             } catch {
-                throw ValidationError("\(error)")
+                throw RuntimeFailure("\(error)")
             }
             // Show what the file holds even when it does not verify: an auditor needs to see it.
             let members: [[UInt8]]

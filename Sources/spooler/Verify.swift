@@ -11,7 +11,7 @@ extension SpoolerCommand {
             discussion: """
                 Checks both files of each entry, gzip structure and CRCs, the signature, the metadata, \
                 sequence continuity and chain links, and reports stray and leftover files. \
-                Exit status: 0 clean, 1 problems found, 2 usage error.
+                Exit status: 0 clean, 1 problems found or a failure while running (such as a missing spool directory), 2 usage error.
                 """)
 
         @OptionGroup var options: SpoolOptions
@@ -24,7 +24,7 @@ extension SpoolerCommand {
 
         func run() throws {
             guard FileSystem.isDirectory(options.spool) else {
-                throw ValidationError("spool directory '\(options.spool)' does not exist or is not a directory")
+                throw RuntimeFailure("spool directory '\(options.spool)' does not exist or is not a directory")
             }
             let trust: any SignerTrust
             var expected: [ChainState] = []
@@ -33,11 +33,11 @@ extension SpoolerCommand {
                 do {
                     trust = try AllowedSigners(contentsOf: allowedSigners)
                 } catch {
-                    throw ValidationError("\(error)")
+                    throw RuntimeFailure("\(error)")
                 }
             } else {
                 guard let identity = try? state.loadPublicIdentity() else {
-                    throw ValidationError("no installation key in \(state.path): pass --state DIR of the spooler that wrote the spool, or --allowed-signers FILE")
+                    throw RuntimeFailure("no installation key in \(state.path): pass --state DIR of the spooler that wrote the spool, or --allowed-signers FILE")
                 }
                 trust = SingleSignerTrust(key: identity.key, principal: identity.installation)
                 expected = [try state.loadChain(installation: identity.installation)]

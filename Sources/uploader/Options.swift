@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import ReplayClient
 import SpoolFormat
@@ -20,9 +21,10 @@ struct SpoolTrustOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Trust exactly the keys of this OpenSSH allowed_signers file, per installation. Without it: trust on first use, with the keys pinned in the ledger.", valueName: "file"))
     var allowedSigners: String?
 
-    func validate() throws {
+    /// A missing spool is a failure at run time, not a usage error: the command line was fine.
+    func checkDirectory() throws {
         guard FileSystem.isDirectory(directory) else {
-            throw ValidationError("spool directory '\(directory)' does not exist or is not a directory")
+            throw RuntimeFailure("spool directory '\(directory)' does not exist or is not a directory")
         }
     }
 
@@ -32,7 +34,7 @@ struct SpoolTrustOptions: ParsableArguments {
             do {
                 return .allowedSigners(try AllowedSigners(contentsOf: allowedSigners))
             } catch {
-                throw ValidationError("--allowed-signers: \(error)")
+                throw RuntimeFailure("--allowed-signers: \(error)")
             }
         }
         return .firstUse(pins: try ledger?.pins() ?? [:])
@@ -40,9 +42,7 @@ struct SpoolTrustOptions: ParsableArguments {
 
     /// Refuses a ledger inside the spool: it would be carried back and forth with the entries.
     func checkLedgerOutside(_ ledgerPath: String) throws {
-        let spool = FileSystem.canonicalPath(directory)
-        let ledgerDirectory = FileSystem.canonicalPath((ledgerPath as NSString).deletingLastPathComponent.isEmpty ? "." : (ledgerPath as NSString).deletingLastPathComponent)
-        if ledgerDirectory == spool || ledgerDirectory.hasPrefix(spool + "/") {
+        if FileSystem.isWithin(FileSystem.directory(containing: ledgerPath), directory: directory) {
             throw ValidationError("the ledger \(ledgerPath) is inside the spool directory \(directory); choose a --ledger outside it")
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import ReplayClient
 import SpoolStore
@@ -19,7 +20,7 @@ extension UploaderCommand {
         func run() throws {
             let path = ledgerOptions.path
             guard FileSystem.exists(path) else {
-                throw ValidationError("no ledger at \(path): nothing was uploaded with it yet (pass --ledger FILE or set UPLOADER_LEDGER)")
+                throw RuntimeFailure("no ledger at \(path): nothing was uploaded with it yet (pass --ledger FILE or set UPLOADER_LEDGER)")
             }
             let status = try Ledger(path: path, readOnly: true).status(latestErrors: errors)
             print(json ? try encodeJSON(status) : status.text)

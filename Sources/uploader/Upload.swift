@@ -68,16 +68,17 @@ extension UploaderCommand {
             guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
             guard retryBase > 0, retryCap >= retryBase else { throw ValidationError("--retry-base must be positive and at most --retry-cap") }
             guard timeout > 0, connectTimeout > 0 else { throw ValidationError("--timeout and --connect-timeout must be positive") }
+        }
+
+        func run() async throws {
+            try spool.checkDirectory()
             if let caFile {
                 do {
                     _ = try HTTPSettings.certificates(caFile: caFile)
                 } catch {
-                    throw ValidationError("\(error)")
+                    throw RuntimeFailure("\(error)")
                 }
             }
-        }
-
-        func run() async throws {
             let ledgerPath = ledgerOptions.path
             try spool.checkLedgerOutside(ledgerPath)
             let lock = try LedgerLock(ledgerPath: ledgerPath)

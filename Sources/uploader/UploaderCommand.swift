@@ -7,7 +7,7 @@ struct UploaderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uploader",
         abstract: "Verify carried-out spools and replay their entries to the vendor's endpoint, exactly once in effect.",
-        discussion: "A SQLite retry ledger records every entry and attempt, so an interrupted upload resumes where it stopped.",
+        discussion: "A SQLite retry ledger records every entry and attempt, so an interrupted upload resumes where it stopped.\n\n" + ExitStatus.help,
         subcommands: [Verify.self, Upload.self, Status.self])
 
     /// Usage errors exit with 2 (not argument-parser's 64), as the spooler's do.

@@ -14,7 +14,7 @@ extension UploaderCommand {
                 signature, the metadata, sequence continuity and chain links, stray and leftover files. \
                 Without --allowed-signers, each installation's key must match the key pinned in the ledger, or \
                 the key of its first entry in the spool (trust on first use); the ledger is only read. \
-                Exit status: 0 clean, 1 problems found, 2 usage error.
+                Exit status: 0 clean, 1 problems found or a failure while running (such as a missing spool directory), 2 usage error.
                 """)
 
         @OptionGroup var spool: SpoolTrustOptions
@@ -24,6 +24,7 @@ extension UploaderCommand {
         var json = false
 
         func run() throws {
+            try spool.checkDirectory()
             let ledgerPath = ledgerOptions.path
             let ledger = FileSystem.exists(ledgerPath) ? try Ledger(path: ledgerPath, readOnly: true) : nil
             let scan = try SpoolScan.run(directory: spool.directory, trust: try spool.trust(ledger: ledger))

@@ -92,9 +92,9 @@ struct SpoolerCLITests {
         #expect(object["clean"] as? Bool == false)
         #expect((object["problems"] as? [[String: Any]])?.first?["file"] as? String == (path as NSString).lastPathComponent)
 
-        #expect(try spooler.run("verify", "--state", spooler.state, "--spool", "does-not-exist").status == 2)
+        #expect(try spooler.run("verify", "--state", spooler.state, "--spool", "does-not-exist").status == 1)
         #expect(try spooler.run("verify", "--bogus-flag").status == 2)
-        #expect(try spooler.run("verify", "--state", spooler.work.file("empty-state")).status == 2)
+        #expect(try spooler.run("verify", "--state", spooler.work.file("empty-state")).status == 1)
     }
 
     @Test("verify --allowed-signers checks another installation's spool, without this machine's state", .timeLimit(.minutes(1)))
@@ -117,7 +117,7 @@ struct SpoolerCLITests {
                                       in: auditor.work.path)
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("[key_untrusted]"))
-        #expect(try auditor.run("verify", "--allowed-signers", "missing-file").status == 2)
+        #expect(try auditor.run("verify", "--allowed-signers", "missing-file").status == 1)
     }
 
     @Test("inspect shows metadata, body and a GOOD signature; a tampered entry is shown as BAD with exit 1", .timeLimit(.minutes(1)))

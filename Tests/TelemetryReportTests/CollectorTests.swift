@@ -4,9 +4,6 @@ import Testing
 import TestSupport
 @testable import TelemetryReport
 
-/// The repository's top directory (this file is Tests/TelemetryReportTests/CollectorTests.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
 @Suite("Report collection")
 struct CollectorTests {
     let work: TemporaryDirectory

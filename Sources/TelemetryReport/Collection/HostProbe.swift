@@ -1,4 +1,5 @@
 import Foundation
+import SpoolStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ public struct HostProbe: Sendable {
 
     public init(root: String = "/") { self.root = root }
 
-    private func path(_ relative: String) -> String { (root as NSString).appendingPathComponent(relative) }
+    private func path(_ relative: String) -> String { FileSystem.path(relative, in: root) }
 
     private func text(_ relative: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path(relative)) else { return nil }

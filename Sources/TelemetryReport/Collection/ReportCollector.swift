@@ -4,9 +4,6 @@ import Foundation
 import Glibc
 #endif
 
-/// The payload schema version this code writes (docs/PAYLOAD.md).
-public let currentPayloadSchema = 1
-
 /// A collected report: the request body to spool and what it was made from.
 public struct CollectedReport: Sendable {
     public var body: [UInt8]
@@ -181,70 +178,5 @@ struct CollectionRun {
         }
         let lifetime = max(uptime - times.startedAt, 1)
         return times.cpuSeconds / lifetime * 100
-    }
-}
-
-extension FileSource {
-    /// A small text file, e.g. the license serial.
-    static func readText(_ path: String, maxBytes: Int) throws(SourceFailure) -> String {
-        guard FileManager.default.fileExists(atPath: path) else { throw .fileMissing }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .fileUnreadable }
-        guard data.count <= maxBytes else { throw .fileTooLarge }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// A metric value as it appears in the body.
-public enum ReportValue: Codable, Equatable, Sendable {
-    case int(Int64)
-    case double(Double)
-    case bool(Bool)
-    case string(String)
-    case counts([String: Int64])
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .int(let v): try c.encode(v)
-        case .double(let v): try c.encode(v)
-        case .bool(let v): try c.encode(v)
-        case .string(let v): try c.encode(v)
-        case .counts(let v): try c.encode(v)
-        }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let v = try? c.decode(Bool.self) { self = .bool(v) }
-        else if let v = try? c.decode(Int64.self) { self = .int(v) }
-        else if let v = try? c.decode(Double.self) { self = .double(v) }
-        else if let v = try? c.decode(String.self) { self = .string(v) }
-        else { self = .counts(try c.decode([String: Int64].self)) }
-    }
-}
-
-/// The request body: documented in docs/PAYLOAD.md.
-public struct ReportBody: Codable, Equatable, Sendable {
-    public struct Diagnostic: Codable, Equatable, Sendable {
-        public var metric: String
-        public var error: String
-
-        public init(metric: String, error: String) {
-            self.metric = metric
-            self.error = error
-        }
-    }
-
-    public var schema: Int
-    public var installation: String
-    public var productVersion: String
-    public var metrics: [String: ReportValue]
-    public var diagnostics: [Diagnostic]
-
-    /// Compact JSON with sorted keys, then a newline: the same report always has the same bytes.
-    public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return [UInt8](try encoder.encode(self)) + [0x0a]
     }
 }

@@ -8,6 +8,7 @@ import Logging
 import ReceiverServer
 import SpoolFormat
 import Testing
+import TestSupport
 
 /// The wire contract of docs/PROTOCOL.md, answer by answer, on the in-process receiver.
 @Suite("Receiver contract")

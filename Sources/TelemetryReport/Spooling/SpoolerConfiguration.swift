@@ -1,4 +1,5 @@
 import Foundation
+import SpoolStore
 
 /// The spooler's configuration file: `key = value` lines, `#` comments, `[section]` headers.
 ///
@@ -73,8 +74,7 @@ public struct SpoolerConfiguration: Sendable, Equatable {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw ConfigurationError(file: file, line: nil, reason: "is not UTF-8 text")
             }
-            let directory = (file as NSString).deletingLastPathComponent
-            configuration.baseDirectory = directory.isEmpty ? "." : directory
+            configuration.baseDirectory = FileSystem.directory(containing: file)
             try configuration.apply(text: text, file: file)
             configuration.source = file
         }
@@ -90,7 +90,7 @@ public struct SpoolerConfiguration: Sendable, Equatable {
 
     /// A path from the configuration, resolved against ``baseDirectory``.
     public func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+        FileSystem.resolve(path, against: baseDirectory)
     }
 
     /// Applies the lines of a configuration text.

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,12 +33,12 @@ public struct CommandRunner: Sendable {
 
     func resolve(_ program: String) -> String? {
         if program.contains("/") {
-            let path = program.hasPrefix("/") ? program : (directory as NSString).appendingPathComponent(program)
+            let path = FileSystem.resolve(program, against: directory)
             return access(path, X_OK) == 0 ? path : nil
         }
         let search = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for folder in search.split(separator: ":") where !folder.isEmpty {
-            let path = String(folder) + "/" + program
+            let path = FileSystem.path(program, in: String(folder))
             if access(path, X_OK) == 0 { return path }
         }
         return nil
@@ -134,37 +135,4 @@ private func spawnAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_acti
 
 extension SourceFailure {
     public static let outputTooLarge = SourceFailure("output_too_large")
-}
-
-/// Reads one bounded JSON value from a file.
-public struct FileSource: Sendable {
-    public var maxBytes = 64 * 1024
-    public var json = BoundedJSON()
-
-    public init() {}
-
-    public func read(_ path: String) throws(SourceFailure) -> JSONValue {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw errno == ENOENT ? .fileMissing : .fileUnreadable }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw .fileUnreadable }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .fileUnreadable
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
-            guard bytes.count <= maxBytes else { throw .fileTooLarge }
-        }
-        do {
-            return try BoundedJSON(maxBytes: maxBytes, maxDepth: json.maxDepth, maxElements: json.maxElements).parse(bytes)
-        } catch {
-            throw error == .tooLarge ? .fileTooLarge : SourceFailure(error)
-        }
-    }
 }

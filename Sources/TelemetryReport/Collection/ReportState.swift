@@ -19,7 +19,7 @@ public struct ReportState: Codable, Equatable, Sendable {
     /// The saved state; an empty one when there is none or it cannot be read (it only refines
     /// the CPU average and the schedule, so a damaged file is never a reason to stop reporting).
     public static func load(from state: StateDirectory) -> ReportState {
-        guard let bytes = try? FileSystem.read(state.path + "/" + fileName, maxBytes: 64 * 1024),
+        guard let bytes = try? FileSystem.read(FileSystem.path(fileName, in: state.path), maxBytes: 64 * 1024),
               let decoded = try? JSONDecoder().decode(ReportState.self, from: Data(bytes)) else { return ReportState() }
         return decoded
     }
