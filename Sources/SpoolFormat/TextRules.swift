@@ -31,9 +31,10 @@ public enum TextRules {
         }
     }
 
-    /// A release number as it may leave the site: 1 to 4 dot-separated numbers of 1 to 6 digits,
+    /// A release number as it may leave the site: 1 to 3 dot-separated numbers of 1 to 6 digits,
     /// optionally followed by `-alpha`, `-beta`, `-rc` or `-pre` and at most 3 digits
-    /// (`2021.2.7`, `3.0.0-rc2`). Nothing else: no letters that could spell a host or a name.
+    /// (`2021.2.7`, `3.0.0-rc2`). Nothing else: no letters that could spell a host or a name, and
+    /// never four numbers, which could be an IPv4 address.
     public static func isReleaseVersion<S: StringProtocol>(_ text: S) -> Bool {
         var rest = Substring(text)
         var suffix: Substring = ""
@@ -45,7 +46,7 @@ public enum TextRules {
             guard number.count <= 3, number.utf8.allSatisfy(isDigit) else { return false }
         }
         let parts = rest.split(separator: ".", omittingEmptySubsequences: false)
-        return (1...4).contains(parts.count) && parts.allSatisfy { (1...6).contains($0.utf8.count) && $0.utf8.allSatisfy(isDigit) }
+        return (1...3).contains(parts.count) && parts.allSatisfy { (1...6).contains($0.utf8.count) && $0.utf8.allSatisfy(isDigit) }
     }
 
     /// The UTF-8 byte-order mark some Windows editors write at the start of a text file.

@@ -166,7 +166,7 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         switch key {
         case "product_version":
             guard TextRules.isReleaseVersion(value) else {
-                throw fail("product_version '\(value)' is not a release number (1 to 4 numbers separated by dots, optionally -alpha, -beta, -rc or -pre and a number, such as 2021.2.7 or 3.0.0-rc2)")
+                throw fail("product_version '\(value)' is not a release number (1 to 3 numbers separated by dots, optionally -alpha, -beta, -rc or -pre and a number, such as 2021.2.7 or 3.0.0-rc2)")
             }
             productVersion = value
         case "reporting":

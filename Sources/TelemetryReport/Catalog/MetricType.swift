@@ -18,7 +18,7 @@ public enum MetricType: Equatable, Sendable {
     case bytes
     /// One word of a fixed vocabulary.
     case vocabulary(Vocabulary)
-    /// A release number: 1 to 4 numeric components, optionally `-alpha|beta|rc|pre` and a number.
+    /// A release number: 1 to 3 numeric components, optionally `-alpha|beta|rc|pre` and a number.
     case version
     /// A lowercase UUID.
     case uuid
