@@ -304,7 +304,7 @@ struct PendingMetric {
         // A digest is computed by the spooler from the raw value it reads itself; a source could
         // hand over any 40 hex digits (an e-mail address in hex) and the guard could not tell.
         if case .hash(let algorithm, _) = MetricCatalog.definition(key)?.type, source != "probe", source != "report" {
-            throw fail("[metric \(key)] is a \(algorithm.uppercased()) digest the spooler computes itself (from license_file); a \(source) source cannot supply it (use the built-in probe, or report = off)", at: valueLine)
+            throw fail("[metric \(key)] is a \(algorithm.uppercased().replacingOccurrences(of: "SHA", with: "SHA-")) digest the spooler computes itself (from license_file); a \(source) source cannot supply it (use the built-in probe, or report = off)", at: valueLine)
         }
         switch source {
         case "probe":

@@ -60,7 +60,9 @@ extension SpoolerCommand {
                     key: identity?.key.fingerprint ?? "", request: report.request, body: report.body)
                 let line = try metadata.previewLine(identityKnown: identity != nil)
                 try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8 + report.body))
-                Console.error("the two lines 'zcat' will show for the entry collect would write now; collect fills in <sequence>, <created> and <previous>\(identity == nil ? ", <installation> and <key>" : "")")
+                let placeholders = ["<sequence>", "<created>", "<previous>"] + (identity == nil ? ["<installation>", "<key>"] : [])
+                Console.error("the two lines 'zcat' will show for the entry collect would write now; collect fills in "
+                              + placeholders.dropLast().joined(separator: ", ") + " and " + placeholders.last!)
             }
         }
     }

@@ -78,7 +78,7 @@ struct ConfigurationTests {
         ("product_version = 2021.2.7+build.alice", 1, "is not a release number"),
         ("reporting = on\r\n# note\rreporting = off\r\n", 2, "carriage return (CR) that does not end a line"),
         ("reporting = off\n\u{0}", 2, "NUL byte"),
-        ("[metric license.serial_sha1]\nfile = serial.json", 2, "SHA1 digest the spooler computes itself"),
+        ("[metric license.serial_sha1]\nfile = serial.json", 2, "SHA-1 digest the spooler computes itself"),
         ("[metric license.serial_sha1]\ncommand = cat serial", 2, "a command source cannot supply it"),
     ])
     func errors(text: String, line: Int, reason: String) {

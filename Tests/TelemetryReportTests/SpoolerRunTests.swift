@@ -181,7 +181,7 @@ struct SpoolerRunTests {
         try site.write("serial.json", "\"616c69636540636f72702e6578616d706c650000\"\n")
         let digest = try site.run("collect", "--state", site.state)
         #expect(digest.status != 0)
-        #expect(digest.stderr.contains("spooler.conf:3: [metric license.serial_sha1] is a SHA1 digest the spooler computes itself"), "\(digest.stderr)")
+        #expect(digest.stderr.contains("spooler.conf:3: [metric license.serial_sha1] is a SHA-1 digest the spooler computes itself"), "\(digest.stderr)")
         try site.write("spooler.conf", "product_version = 1.0\n[metric users]\nfile = users.json\n")
         try site.write("users.json", "3232235777\n")
         let count = try site.run("collect", "--state", site.state)
