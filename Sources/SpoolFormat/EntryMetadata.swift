@@ -78,6 +78,27 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
         return [UInt8](try encoder.encode(self))
     }
 
+    /// The metadata line as ``encodedLine()`` writes it, with placeholders (`"<sequence>"`,
+    /// `"<created>"`, `"<previous>"`) for the fields only the writer fixes when it appends the
+    /// entry; when `identityKnown` is false, also for the installation and key (made on first use).
+    /// What `spooler preview` shows as the first line of an entry.
+    public func previewLine(identityKnown: Bool = true) throws -> String {
+        var line = String(decoding: try encodedLine(), as: UTF8.self)
+        // The keys are unique and sorted and every string value has its quotes escaped, so each
+        // `"name":value` below occurs exactly once, at the top level.
+        func placeholder(_ name: String, _ encodedValue: String) {
+            line = line.replacingOccurrences(of: "\"\(name)\":\(encodedValue)", with: "\"\(name)\":\"<\(name)>\"")
+        }
+        placeholder("sequence", "\(sequence)")
+        placeholder("created", "\"\(created)\"")
+        placeholder("previous", "\"\(previous)\"")
+        if !identityKnown {
+            placeholder("installation", "\"\(installation)\"")
+            placeholder("key", "\"\(key)\"")
+        }
+        return line
+    }
+
     /// Decodes and validates a metadata line: exactly the known fields, each well-formed.
     public static func decode(line: [UInt8]) throws(EntryProblem) -> EntryMetadata {
         let metadata: EntryMetadata

@@ -49,7 +49,7 @@ struct CatalogOutput: Encodable {
         switch definition.type {
         case .hash(_, let digits): metric.hexDigits = digits
         case .percent(let max): metric.maximum = max
-        case .count: metric.maximum = Double(MetricType.Limits.maxCount)
+        case .count, .countsByKind: metric.maximum = Double(definition.maxCount)
         case .bytes: metric.maximum = Double(MetricType.Limits.maxBytes)
         case .duration: metric.maximum = MetricType.Limits.maxDurationSeconds
         default: break

@@ -36,6 +36,31 @@ struct StockToolsTests {
         #expect(refused.status != 0)
     }
 
+    @Test("an allowed_signers file with CRLF line ends is accepted by ssh-keygen and spooler verify alike; a stray CR is refused by line",
+          .timeLimit(.minutes(1)))
+    func allowedSignersCRLF() throws {
+        let spooler = try Spooler()
+        let path = try spooler.collect()
+        let signers = try spooler.run("pubkey", "--state", spooler.state, "--allowed-signers").stdout.trimmingCharacters(in: .newlines)
+        let installation = try String(contentsOfFile: spooler.state + "/installation-id", encoding: .utf8).trimmingCharacters(in: .newlines)
+        try "# signers of this site\r\n\r\n\(signers)\r\n".write(toFile: spooler.work.file("crlf_signers"), atomically: true, encoding: .utf8)
+        let zcat = try Command.run("zcat", [path], in: spooler.work.path)
+        let stock = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "crlf_signers", "-I", installation, "-n", SpoolEntry.namespace, "-s", path + ".sig"],
+                                    in: spooler.work.path, input: Data(zcat.stdout.utf8))
+        #expect(stock.status == 0, "ssh-keygen: \(stock.stderr)")
+        let ours = try spooler.run("verify", "--spool", spooler.work.file("Spool"), "--allowed-signers", "crlf_signers")
+        #expect(ours.status == 0, "\(ours.stdout) \(ours.stderr)")
+        #expect(ours.lines.last?.hasPrefix("verified 1 entr") == true)
+        // The same file with a byte-order mark (as some Windows editors save it) is read alike.
+        try Data([0xEF, 0xBB, 0xBF] + Array("# signers\r\n\(signers)\r\n".utf8)).write(to: URL(fileURLWithPath: spooler.work.file("bom_signers")))
+        #expect(try spooler.run("verify", "--spool", spooler.work.file("Spool"), "--allowed-signers", "bom_signers").status == 0)
+        // Classic Mac line ends would hide the key line inside the comment: refused, naming file and line.
+        try "# signers of this site\r\(signers)\n".write(toFile: spooler.work.file("cr_signers"), atomically: true, encoding: .utf8)
+        let refused = try spooler.run("verify", "--spool", spooler.work.file("Spool"), "--allowed-signers", "cr_signers")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("cr_signers:1: the file holds a carriage return (CR) that does not end a line"), "\(refused.stderr)")
+    }
+
     @Test("the committed test vector verifies with ssh-keygen", .timeLimit(.minutes(1)))
     func vectorWithSSHKeygen() throws {
         let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("SpoolFormatTests/Vectors").path

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolStore
+import SpoolFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,8 +62,10 @@ public struct HostProbe: Sendable {
     }
 
     public func pid(fromFile file: String) -> Int32? {
-        guard let data = FileManager.default.contents(atPath: file) else { return nil }
-        return Int32(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let data = FileManager.default.contents(atPath: file),
+              let lines = try? TextRules.lines([UInt8](data)) else { return nil }
+        let values = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return values.count == 1 ? Int32(values[0]) : nil
     }
 
     /// Resident memory of a process, in bytes.

@@ -32,7 +32,7 @@ public struct SpoolingJob {
         let previous = ReportState.load(from: state)
         let collected = try ReportCollector(configuration: configuration, probe: probe, previous: previous, now: now)
             .collect(installation: writer.identity.installation)
-        let request = ReplayRequest(path: collected.requestPath)
+        let request = collected.request
         let (_, path) = try writer.append(kind: .report, body: collected.body, productVersion: collected.productVersion,
                                           schema: collected.schema, request: request, now: now)
         try collected.nextState.save(to: state)

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,11 +38,15 @@ public struct FileSource: Sendable {
 }
 
 extension FileSource {
-    /// A small text file, e.g. the license serial.
-    static func readText(_ path: String, maxBytes: Int) throws(SourceFailure) -> String {
+    /// The lines of a small text file, e.g. the license serial (``TextRules/lines(_:)``).
+    static func readLines(_ path: String, maxBytes: Int) throws(SourceFailure) -> [String] {
         guard FileManager.default.fileExists(atPath: path) else { throw .fileMissing }
         guard let data = FileManager.default.contents(atPath: path) else { throw .fileUnreadable }
         guard data.count <= maxBytes else { throw .fileTooLarge }
-        return String(decoding: data, as: UTF8.self)
+        do {
+            return try TextRules.lines([UInt8](data))
+        } catch {
+            throw .notText
+        }
     }
 }
