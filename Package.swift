@@ -47,10 +47,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The wire contract both sides import: entry requests, tombstones, sequence ranges.
+        .target(
+            name: "SpoolProtocol",
+            dependencies: [
+                "SpoolFormat",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SpoolStore",
             dependencies: [
                 "SpoolFormat",
+                "SpoolProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -60,6 +70,7 @@ let package = Package(
             name: "TelemetryReport",
             dependencies: [
                 "SpoolFormat",
+                "SpoolProtocol",
                 "SpoolStore",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -73,6 +84,7 @@ let package = Package(
             name: "ReplayClient",
             dependencies: [
                 "SpoolFormat",
+                "SpoolProtocol",
                 "SpoolStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -86,6 +98,7 @@ let package = Package(
             name: "ReceiverServer",
             dependencies: [
                 "SpoolFormat",
+                "SpoolProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -157,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpoolStoreTests",
-            dependencies: ["SpoolStore", "SpoolFormat"],
+            dependencies: ["SpoolStore", "SpoolFormat", "SpoolProtocol"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -172,13 +185,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TelemetryReportTests",
-            dependencies: ["spooler", "TelemetryReport", "SpoolStore", "SpoolFormat", "TestSupport", "CSQLite"],
+            dependencies: ["spooler", "TelemetryReport", "SpoolStore", "SpoolFormat", "SpoolProtocol", "TestSupport", "CSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "uploader", "receiver", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolStore",
+                "uploader", "receiver", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolProtocol", "SpoolStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
