@@ -158,7 +158,7 @@ let package = Package(
         // Benchmarks
         .executableTarget(
             name: "spool-bench-fixture",
-            dependencies: ["SpoolFormat", "SpoolStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SpoolFormat", "SpoolProtocol", "SpoolStore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/spool-bench-fixture",
             swiftSettings: swiftSettings
         ),
