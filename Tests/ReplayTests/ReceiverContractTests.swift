@@ -98,6 +98,8 @@ struct ReceiverContractTests {
             (headers(item, idempotencyKey: "abc"), "/api/telemetry", "idempotency_key_invalid"),
             (wrongType, "/api/telemetry", "content_type_mismatch"),
             (headers(item), "/elsewhere", "request_mismatch"),
+            // The request target is compared whole: a query the entry does not record is refused.
+            (headers(item), "/api/telemetry?x=1", "request_mismatch"),
         ]
         try await app().test(.router) { client in
             for (fields, path, code) in cases {
