@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Tests only: property checks.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
     targets: [
         // System libraries
@@ -48,10 +50,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The wire contract both sides import: entry requests, tombstones, sequence ranges.
+        .target(
+            name: "SpoolProtocol",
+            dependencies: [
+                "SpoolFormat",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SpoolStore",
             dependencies: [
                 "SpoolFormat",
+                "SpoolProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -62,6 +74,7 @@ let package = Package(
             name: "TelemetryReport",
             dependencies: [
                 "SpoolFormat",
+                "SpoolProtocol",
                 "SpoolStore",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -75,6 +88,7 @@ let package = Package(
             name: "ReplayClient",
             dependencies: [
                 "SpoolFormat",
+                "SpoolProtocol",
                 "SpoolStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -88,6 +102,7 @@ let package = Package(
             name: "ReceiverServer",
             dependencies: [
                 "SpoolFormat",
+                "SpoolProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -146,7 +161,7 @@ let package = Package(
         // Benchmarks
         .executableTarget(
             name: "spool-bench-fixture",
-            dependencies: ["SpoolFormat", "SpoolStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SpoolFormat", "SpoolProtocol", "SpoolStore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/spool-bench-fixture",
             swiftSettings: swiftSettings
         ),
@@ -159,8 +174,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SpoolProtocolTests",
+            dependencies: [
+                "spooler", "SpoolProtocol", "SpoolFormat", "ReceiverServer", "TelemetryReport", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SpoolStoreTests",
-            dependencies: ["SpoolStore", "SpoolFormat", "TestSupport"],
+            dependencies: ["SpoolStore", "SpoolFormat", "SpoolProtocol", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -175,7 +201,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TelemetryReportTests",
-            dependencies: ["spooler", "TelemetryReport", "SpoolStore", "SpoolFormat", "TestSupport", "CSQLite"],
+            dependencies: ["spooler", "TelemetryReport", "SpoolStore", "SpoolFormat", "SpoolProtocol", "TestSupport", "CSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -194,7 +220,7 @@ let package = Package(
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "uploader", "receiver", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolStore",
+                "uploader", "receiver", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolProtocol", "SpoolStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

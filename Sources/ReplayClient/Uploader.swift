@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
 
 /// What `uploader upload` is told.
@@ -235,7 +236,7 @@ public final class Uploader {
             }
         }
         guard entry.digest == work.digest else {
-            return record(.quarantined, reason: "entry_changed: \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending", sent: false)
+            return record(.quarantined, reason: "\(ProblemCode.entryChanged): \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending", sent: false)
         }
         let attempts = work.attempts + 1
         do {
@@ -275,7 +276,7 @@ public final class Uploader {
                 OpenFailure(code: $0.code, message: $0.description)
             }
         } catch {
-            return .failure(OpenFailure(code: "unreadable", message: "\(error)"))
+            return .failure(OpenFailure(code: .unreadable, message: "\(error)"))
         }
     }
 
@@ -287,17 +288,13 @@ public final class Uploader {
         }
     }
 
-    /// The request an entry records (docs/PROTOCOL.md).
+    /// The request an entry records (docs/PROTOCOL.md), built by the contract's client half.
     public static func request(for entry: SpoolEntry, endpoint: URL) -> HTTPClientRequest {
-        var base = endpoint.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
-        var request = HTTPClientRequest(url: base + entry.metadata.request.path)
-        request.method = .init(rawValue: entry.metadata.request.method)
-        request.headers.add(name: "Content-Type", value: entry.metadata.request.contentType)
-        request.headers.add(name: "Spool-Metadata", value: StrictBase64.encode(entry.metadataLine))
-        request.headers.add(name: "Spool-Signature", value: StrictBase64.encode(entry.signature.blob))
-        request.headers.add(name: "Idempotency-Key", value: entry.digest.description)
-        request.body = .bytes(ByteBuffer(bytes: entry.body))
+        let contract = EntryRequest(entry: entry)
+        var request = HTTPClientRequest(url: contract.url(endpoint: endpoint.absoluteString))
+        request.method = .init(rawValue: contract.method)
+        for header in contract.headers { request.headers.add(name: header.name, value: header.value) }
+        request.body = .bytes(ByteBuffer(bytes: contract.body))
         return request
     }
 
@@ -320,7 +317,7 @@ public final class Uploader {
 }
 
 struct OpenFailure: Error {
-    var code: String
+    var code: ProblemCode
     var message: String
 }
 

@@ -127,10 +127,7 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
         guard (1...1000).contains(schema) else { throw .metadataInvalid("schema \(schema) is out of range") }
         guard sequence != 1 || previous == .genesis else { throw .metadataInvalid("sequence 1 must link the all-zero digest") }
         guard ["POST", "PUT"].contains(request.method) else { throw .metadataInvalid("request method '\(request.method)' is not POST or PUT") }
-        guard request.path.utf8.first == UInt8(ascii: "/"), request.path.utf8.count <= 512,
-              request.path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "#") }) else {
-            throw .metadataInvalid("request path '\(request.path)' is not an absolute path")
-        }
+        guard RequestPath.isValid(request.path) else { throw .requestPathInvalid(request.path) }
         guard request.contentType == "application/json" else { throw .metadataInvalid("content type '\(request.contentType)' is not application/json") }
         guard bodyLength >= 0, bodySHA256.utf8.count == 64, bodySHA256.utf8.allSatisfy(TextRules.isLowerHex) else {
             throw .metadataInvalid("bodyLength or bodySHA256 is malformed")

@@ -12,23 +12,35 @@ public enum EntryProblem: Error, Equatable, Sendable, CustomStringConvertible {
     case keyMismatch(metadata: String, signature: String)
     case unsupportedFormat(Int)
     case metadataInvalid(String)
+    case requestPathInvalid(String)
     case bodyMismatch(String)
 
-    public var code: String {
+    public var code: ProblemCode {
         switch self {
-        case .unreadable: return "unreadable"
-        case .tooLarge: return "too_large"
-        case .gzip: return "gzip_invalid"
-        case .metadataLineMissing: return "metadata_missing"
-        case .signatureMalformed: return "signature_malformed"
-        case .wrongNamespace: return "signature_namespace"
-        case .badSignature: return "signature_invalid"
-        case .untrustedKey: return "key_untrusted"
-        case .wrongSigner: return "key_wrong_installation"
-        case .keyMismatch: return "key_mismatch"
-        case .unsupportedFormat: return "format_unsupported"
-        case .metadataInvalid: return "metadata_invalid"
-        case .bodyMismatch: return "body_mismatch"
+        case .unreadable: return .unreadable
+        case .tooLarge: return .tooLarge
+        case .gzip: return .gzipInvalid
+        case .metadataLineMissing: return .metadataMissing
+        case .signatureMalformed: return .signatureMalformed
+        case .wrongNamespace: return .signatureNamespace
+        case .badSignature: return .signatureInvalid
+        case .untrustedKey: return .keyUntrusted
+        case .wrongSigner: return .keyWrongInstallation
+        case .keyMismatch: return .keyMismatch
+        case .unsupportedFormat: return .formatUnsupported
+        case .metadataInvalid: return .metadataInvalid
+        case .requestPathInvalid: return .requestPathInvalid
+        case .bodyMismatch: return .bodyMismatch
+        }
+    }
+
+    /// The file of an entry the problem is about: only a malformed signature is the `.sig`'s.
+    public func file(of name: EntryName) -> String {
+        switch self {
+        case .signatureMalformed: return name.signatureFile
+        case .unreadable, .tooLarge, .gzip, .metadataLineMissing, .wrongNamespace, .badSignature, .untrustedKey, .wrongSigner,
+             .keyMismatch, .unsupportedFormat, .metadataInvalid, .requestPathInvalid, .bodyMismatch:
+            return name.entryFile
         }
     }
 
@@ -46,6 +58,7 @@ public enum EntryProblem: Error, Equatable, Sendable, CustomStringConvertible {
         case .keyMismatch(let metadata, let signature): return "metadata names key \(metadata) but the signature was made by \(signature)"
         case .unsupportedFormat(let v): return "entry format \(v) is not supported (this version reads format \(EntryMetadata.currentFormat))"
         case .metadataInvalid(let why): return why
+        case .requestPathInvalid(let path): return "request path '\(path)' \(RequestPath.problem(path) ?? "breaks the request-path rule") (docs/PROTOCOL.md)"
         case .bodyMismatch(let why): return why
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -71,7 +72,7 @@ extension SpoolWriter {
     private func drop(_ entries: [(name: EntryName, bytes: Int64)], reason: TombstoneBody.Reason, limit: Int64,
                       productVersion: String, request: ReplayRequest, now: Date) throws -> TombstoneBody {
         let first = entries[0].name.sequence, last = entries[entries.count - 1].name.sequence
-        let tombstone = TombstoneBody(installation: identity.installation, first: first, last: last, entries: entries.count,
+        let tombstone = TombstoneBody(installation: identity.installation, dropped: SequenceRange(first: first, last: last), entries: entries.count,
                                       bytes: entries.reduce(0) { $0 + $1.bytes }, reason: reason, limit: limit)
         _ = try append(kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
                    schema: TombstoneBody.currentSchema, request: request, now: now, firstSequence: last + 1)

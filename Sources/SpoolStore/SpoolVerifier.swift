@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolProtocol
 
 /// Checks every entry of a spool directory and the chains they form. Never changes the spool.
 ///
@@ -33,12 +34,38 @@ public struct SpoolVerifier: Sendable {
         public var isClean: Bool { problems.isEmpty }
 
         /// A tombstone's declaration: entries `first...last` were removed because of `reason`.
+        /// Encoded flat (`installation`, `tombstone`, `first`, `last`, `reason`), as `--json` prints it.
         public struct DeclaredLoss: Sendable, Codable, Equatable {
             public var installation: String
             public var tombstone: UInt64
-            public var first: UInt64
-            public var last: UInt64
-            public var reason: String
+            public var dropped: SequenceRange
+            public var reason: TombstoneBody.Reason
+
+            public init(installation: String, tombstone: UInt64, dropped: SequenceRange, reason: TombstoneBody.Reason) {
+                self.installation = installation
+                self.tombstone = tombstone
+                self.dropped = dropped
+                self.reason = reason
+            }
+
+            enum CodingKeys: String, CodingKey { case installation, tombstone, first, last, reason }
+
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                installation = try container.decode(String.self, forKey: .installation)
+                tombstone = try container.decode(UInt64.self, forKey: .tombstone)
+                dropped = SequenceRange(first: try container.decode(UInt64.self, forKey: .first), last: try container.decode(UInt64.self, forKey: .last))
+                reason = try container.decode(TombstoneBody.Reason.self, forKey: .reason)
+            }
+
+            public func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(installation, forKey: .installation)
+                try container.encode(tombstone, forKey: .tombstone)
+                try container.encode(dropped.first, forKey: .first)
+                try container.encode(dropped.last, forKey: .last)
+                try container.encode(reason, forKey: .reason)
+            }
         }
     }
 
@@ -79,16 +106,16 @@ public struct SpoolVerifier: Sendable {
         let listing = try SpoolListing(directory: directory)
         var report = Report(directory: directory)
         for name in listing.temporaries {
-            report.problems.append(.init(code: "leftover_temporary", file: name, message: "temporary file of an interrupted write; the next collect removes it"))
+            report.problems.append(.init(code: .leftoverTemporary, file: name, message: "temporary file of an interrupted write; the next collect removes it"))
         }
         for name in listing.incomplete {
-            report.problems.append(.init(code: "leftover_incomplete", file: name.entryFile, message: "has no \(EntryName.signatureSuffix) (an interrupted write, never committed); the next collect removes it"))
+            report.problems.append(.init(code: .leftoverIncomplete, file: name.entryFile, message: "has no \(EntryName.signatureSuffix) (an interrupted write, never committed); the next collect removes it"))
         }
         for name in listing.orphanSignatures {
-            report.problems.append(.init(code: "entry_missing", file: name.signatureFile, message: "signature without its \(EntryName.entrySuffix): the entry was deleted"))
+            report.problems.append(.init(code: .entryMissing, file: name.signatureFile, message: "signature without its \(EntryName.entrySuffix): the entry was deleted"))
         }
         for name in listing.strays {
-            report.problems.append(.init(code: "stray_file", file: name, message: "is not part of a spool (only entries, their signatures and README.md belong here)"))
+            report.problems.append(.init(code: .strayFile, file: name, message: "is not part of a spool (only entries, their signatures and README.md belong here)"))
         }
         report.entries = listing.entries.count
 
@@ -137,29 +164,28 @@ public struct SpoolVerifier: Sendable {
     }
 
     static func check(_ name: EntryName, in directory: String, trust: any SignerTrust, limits: SpoolEntry.Limits) -> Result<Link, Failure> {
-        func fail(_ code: String, _ message: String) -> Result<Link, Failure> {
+        func fail(_ code: ProblemCode, _ message: String) -> Result<Link, Failure> {
             .failure(Failure(name: name, problem: SpoolProblem(code: code, file: name.entryFile, message: message)))
         }
         let compressed: [UInt8], signature: [UInt8]
         do {
             compressed = try FileSystem.read(directory + "/" + name.entryFile, maxBytes: limits.maxFileBytes)
         } catch {
-            return fail("unreadable", "\(error)")
+            return fail(.unreadable, "\(error)")
         }
         do {
             signature = try FileSystem.read(directory + "/" + name.signatureFile, maxBytes: limits.maxSignatureBytes)
         } catch {
-            return .failure(Failure(name: name, problem: SpoolProblem(code: "unreadable", file: name.signatureFile, message: "\(error)")))
+            return .failure(Failure(name: name, problem: SpoolProblem(code: .unreadable, file: name.signatureFile, message: "\(error)")))
         }
         let entry: SpoolEntry
         do {
             entry = try SpoolEntry.open(compressed: compressed, signatureText: signature, trust: trust, limits: limits)
         } catch {
-            let file = error.code.hasPrefix("signature_malformed") ? name.signatureFile : name.entryFile
-            return .failure(Failure(name: name, problem: SpoolProblem(code: error.code, file: file, message: error.description)))
+            return .failure(Failure(name: name, problem: SpoolProblem(code: error.code, file: error.file(of: name), message: error.description)))
         }
         guard entry.name == name else {
-            return fail("name_mismatch", "holds entry \(entry.name.stem) (installation \(entry.metadata.installation), sequence \(entry.metadata.sequence)): renamed, swapped or duplicated")
+            return fail(.nameMismatch, "holds entry \(entry.name.stem) (installation \(entry.metadata.installation), sequence \(entry.metadata.sequence)): renamed, swapped or duplicated")
         }
         return .success(Link(name: name, digest: entry.digest, previous: entry.metadata.previous, kind: entry.metadata.kind, entry: entry))
     }
@@ -182,7 +208,7 @@ struct ChainFold {
         if let current, current.installation == name.installation, current.sequence > 0 {
             if name.sequence == current.sequence + 1 {
                 if let digest = current.digest, link.previous != digest {
-                    problems.append(.init(code: "chain_broken", file: name.entryFile,
+                    problems.append(.init(code: .chainBroken, file: name.entryFile,
                                           message: "links previous digest \(link.previous) but entry \(current.sequence) has \(digest): an entry was replaced"))
                 }
             } else if name.sequence > current.sequence + 1 {
@@ -200,14 +226,14 @@ struct ChainFold {
     /// Records a tombstone's declared loss; entries it declares removed must be gone.
     private mutating func addTombstone(_ entry: SpoolEntry, problems: inout [SpoolProblem]) {
         guard let tombstone = TombstoneBody.decode(entry.body, entry: entry.metadata) else {
-            problems.append(.init(code: "tombstone_invalid", file: entry.name.entryFile, message: "is a tombstone whose body does not declare a valid dropped range (docs/PAYLOAD.md)"))
+            problems.append(.init(code: .tombstoneInvalid, file: entry.name.entryFile, message: TombstoneBody.invalidMessage))
             return
         }
         losses.append(.init(installation: entry.metadata.installation, tombstone: entry.metadata.sequence,
-                            first: tombstone.dropped.first, last: tombstone.dropped.last, reason: tombstone.reason.rawValue))
+                            dropped: tombstone.dropped, reason: tombstone.reason))
         let present = summaries[summaries.count - 1].firstSequence
         if present <= tombstone.dropped.last {
-            problems.append(.init(code: "leftover_pruned", file: EntryName(installation: entry.metadata.installation, sequence: present).entryFile,
+            problems.append(.init(code: .leftoverPruned, file: EntryName(installation: entry.metadata.installation, sequence: present).entryFile,
                                   message: "entries \(present)...\(tombstone.dropped.last) are declared removed by tombstone \(entry.metadata.sequence) but still present (an interrupted prune); the next collect removes them"))
         }
     }
@@ -233,7 +259,7 @@ struct ChainFold {
         // Installations the state knows of but whose entries are all gone.
         for (installation, state) in expected.sorted(by: { $0.key < $1.key }) where !seen.contains(installation) {
             if state.lastSequence >= state.firstSequence {
-                problems.append(.init(code: "entry_missing", file: EntryName(installation: installation, sequence: state.lastSequence).entryFile,
+                problems.append(.init(code: .entryMissing, file: EntryName(installation: installation, sequence: state.lastSequence).entryFile,
                                       message: "entries \(state.firstSequence)...\(state.lastSequence) are missing (the state directory records them as written)"))
             }
         }
@@ -242,16 +268,16 @@ struct ChainFold {
     private mutating func closeCurrent(problems: inout [SpoolProblem]) {
         guard let current, current.sequence > 0, let state = expected[current.installation] else { return }
         if current.sequence < state.lastSequence {
-            problems.append(.init(code: "entry_missing", file: EntryName(installation: current.installation, sequence: current.sequence + 1).entryFile,
+            problems.append(.init(code: .entryMissing, file: EntryName(installation: current.installation, sequence: current.sequence + 1).entryFile,
                                   message: "entries \(current.sequence + 1)...\(state.lastSequence) are missing (the state directory records sequence \(state.lastSequence) as the newest)"))
         } else if current.sequence == state.lastSequence, let digest = current.digest, digest != state.lastDigest {
-            problems.append(.init(code: "chain_broken", file: EntryName(installation: current.installation, sequence: current.sequence).entryFile,
+            problems.append(.init(code: .chainBroken, file: EntryName(installation: current.installation, sequence: current.sequence).entryFile,
                                   message: "has digest \(digest) but the state directory records \(state.lastDigest) for this sequence: the entry was replaced"))
         }
     }
 
     private func gap(from: UInt64, to: UInt64, before name: EntryName) -> SpoolProblem {
         let range = from == to ? "entry \(from) is" : "entries \(from)...\(to) are"
-        return SpoolProblem(code: "sequence_gap", file: name.entryFile, message: "\(range) missing before this entry: deleted without a tombstone")
+        return SpoolProblem(code: .sequenceGap, file: name.entryFile, message: "\(range) missing before this entry: deleted without a tombstone")
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import SpoolFormat
+import SpoolProtocol
 
 /// Appends entries to a spool directory for one installation, under the spool lock.
 ///
@@ -37,11 +38,11 @@ public final class SpoolWriter {
         let listing = try SpoolListing(directory: spool)
         for name in listing.temporaries {
             try directory.remove(name)
-            recovered.append(.init(code: "leftover_temporary", file: name, message: "removed temporary file of an interrupted write"))
+            recovered.append(.init(code: .leftoverTemporary, file: name, message: "removed temporary file of an interrupted write"))
         }
         for name in listing.incomplete where name.installation == identity.installation {
             try directory.remove(name.entryFile)
-            recovered.append(.init(code: "leftover_incomplete", file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
+            recovered.append(.init(code: .leftoverIncomplete, file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
         }
         if !recovered.isEmpty { try directory.sync() }
 

@@ -59,7 +59,7 @@ extension SpoolerCommand {
                     print("\(options.spool)/\(problem.file): \(problem.message) [\(problem.code)]")
                 }
                 for loss in report.declaredLosses {
-                    print("declared loss: entries \(loss.first)...\(loss.last) of \(loss.installation) were removed (\(loss.reason)), as tombstone \(loss.tombstone) records")
+                    print("declared loss: entries \(loss.dropped.first)...\(loss.dropped.last) of \(loss.installation) were removed (\(loss.reason.rawValue)), as tombstone \(loss.tombstone) records")
                 }
                 print(summary(report))
             }

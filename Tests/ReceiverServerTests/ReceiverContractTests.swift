@@ -7,6 +7,7 @@ import NIOCore
 import Logging
 import ReceiverServer
 import SpoolFormat
+import SpoolProtocol
 import Testing
 import TestSupport
 
@@ -32,9 +33,9 @@ struct ReceiverContractTests {
     func headers(_ entry: SpoolEntry, idempotencyKey: String? = nil) -> HTTPFields {
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
-        fields[HTTPField.Name("Spool-Metadata")!] = StrictBase64.encode(entry.metadataLine)
-        fields[HTTPField.Name("Spool-Signature")!] = StrictBase64.encode(entry.signature.blob)
-        fields[HTTPField.Name("Idempotency-Key")!] = idempotencyKey ?? entry.digest.description
+        fields[HTTPField.Name(EntryHeaders.metadata)!] = StrictBase64.encode(entry.metadataLine)
+        fields[HTTPField.Name(EntryHeaders.signature)!] = StrictBase64.encode(entry.signature.blob)
+        fields[HTTPField.Name(EntryHeaders.idempotencyKey)!] = idempotencyKey ?? entry.digest.description
         return fields
     }
 
@@ -86,9 +87,9 @@ struct ReceiverContractTests {
     func answers400ForMalformedRequests() async throws {
         let item = try entry()
         var noMetadata = headers(item)
-        noMetadata[HTTPField.Name("Spool-Metadata")!] = nil
+        noMetadata[HTTPField.Name(EntryHeaders.metadata)!] = nil
         var badBase64 = headers(item)
-        badBase64[HTTPField.Name("Spool-Signature")!] = "not base64!"
+        badBase64[HTTPField.Name(EntryHeaders.signature)!] = "not base64!"
         var wrongType = headers(item)
         wrongType[.contentType] = "text/plain"
         let cases: [(HTTPFields, String, String)] = [
@@ -98,6 +99,8 @@ struct ReceiverContractTests {
             (headers(item, idempotencyKey: "abc"), "/api/telemetry", "idempotency_key_invalid"),
             (wrongType, "/api/telemetry", "content_type_mismatch"),
             (headers(item), "/elsewhere", "request_mismatch"),
+            // The request target is compared whole: a query the entry does not record is refused.
+            (headers(item), "/api/telemetry?x=1", "request_mismatch"),
         ]
         try await app().test(.router) { client in
             for (fields, path, code) in cases {

@@ -188,7 +188,9 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         case "license_file":
             licenseFile = value
         case "request_path":
-            guard value.hasPrefix("/"), !value.contains(where: { $0.isWhitespace }) else { throw fail("request_path '\(value)' must be an absolute path such as /api/telemetry") }
+            if let problem = RequestPath.problem(value) {
+                throw fail("request_path '\(value)' \(problem); it must be an absolute path of segments of A-Z a-z 0-9 - . _ ~ such as /api/telemetry (docs/PROTOCOL.md)")
+            }
             requestPath = value
         case "interval":
             guard let seconds = Self.parseDuration(value), seconds >= 60 else { throw fail("interval '\(value)' must be a duration of at least 1m, such as 24h, 90m or 7d") }

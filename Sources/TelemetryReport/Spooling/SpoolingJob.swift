@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
 
 /// One scheduled (or manual) report: collect, check, spool, apply the spool limits, remember.

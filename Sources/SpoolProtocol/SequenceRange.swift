@@ -1,9 +1,10 @@
-/// A closed range of sequence numbers, as receivers and ledgers report missing or lost entries.
-public struct SequenceRange: Codable, Sendable, Equatable {
-    public var first: Int64
-    public var last: Int64
+/// A closed range of sequence numbers, both ends included: what a tombstone declares dropped, and
+/// what verifiers, ledgers and receivers report as missing or lost. Encoded as `{"first":…,"last":…}`.
+public struct SequenceRange: Codable, Sendable, Equatable, Hashable {
+    public var first: UInt64
+    public var last: UInt64
 
-    public init(first: Int64, last: Int64) {
+    public init(first: UInt64, last: UInt64) {
         self.first = first
         self.last = last
     }

@@ -17,21 +17,11 @@ public struct TombstoneBody: Codable, Equatable, Sendable {
         case maxAge = "max_age"
     }
 
-    /// The removed sequence numbers, both ends included.
-    public struct Dropped: Codable, Equatable, Sendable {
-        public var first: UInt64
-        public var last: UInt64
-
-        public init(first: UInt64, last: UInt64) {
-            self.first = first
-            self.last = last
-        }
-    }
-
     public var type: String
     public var schema: Int
     public var installation: String
-    public var dropped: Dropped
+    /// The removed sequence numbers.
+    public var dropped: SequenceRange
     /// How many entries were removed (sequences of the range already gone are not counted).
     public var entries: Int
     /// Their size on disk, both files.
@@ -40,11 +30,11 @@ public struct TombstoneBody: Codable, Equatable, Sendable {
     /// The limit that was passed: bytes for `max_bytes`, seconds for `max_age`.
     public var limit: Int64
 
-    public init(installation: String, first: UInt64, last: UInt64, entries: Int, bytes: Int64, reason: Reason, limit: Int64) {
+    public init(installation: String, dropped: SequenceRange, entries: Int, bytes: Int64, reason: Reason, limit: Int64) {
         type = Self.typeName
         schema = Self.currentSchema
         self.installation = installation
-        dropped = Dropped(first: first, last: last)
+        self.dropped = dropped
         self.entries = entries
         self.bytes = bytes
         self.reason = reason
@@ -56,6 +46,9 @@ public struct TombstoneBody: Codable, Equatable, Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return [UInt8](try encoder.encode(self)) + [0x0a]
     }
+
+    /// What verifiers and the receiver say of a tombstone that ``decode(_:entry:)`` refuses.
+    public static let invalidMessage = "is a tombstone whose body does not declare a valid dropped range (docs/PAYLOAD.md)"
 
     /// Decodes and checks a tombstone body against the entry that carries it.
     public static func decode(_ body: [UInt8], entry: EntryMetadata) -> TombstoneBody? {
