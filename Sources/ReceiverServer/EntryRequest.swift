@@ -20,13 +20,6 @@ struct Refusal: Error {
     static func badRequest(_ code: String, _ message: String) -> Refusal { Refusal(status: .badRequest, code: code, message: message) }
 }
 
-/// Trust on first use at the signature check: every well-signed key passes here, and the store
-/// pins the first key per installation inside the transaction that stores the entry.
-struct PinnedLaterTrust: SignerTrust {
-    func allows(_ key: SSHPublicKey, principal: String, namespace: String) -> Bool { true }
-    func knows(_ key: SSHPublicKey, namespace: String) -> Bool { true }
-}
-
 extension EntryProblem {
     /// 403 for signature and key problems, 400 for everything else.
     var httpStatus: HTTPResponse.Status {
