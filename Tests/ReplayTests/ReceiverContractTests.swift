@@ -7,6 +7,7 @@ import NIOCore
 import Logging
 import ReceiverServer
 import SpoolFormat
+import TestSupport
 import Testing
 
 /// The wire contract of docs/PROTOCOL.md, answer by answer, on the in-process receiver.

@@ -4,6 +4,7 @@ import ReceiverServer
 import ReplayClient
 import SpoolFormat
 import SpoolStore
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -201,7 +202,7 @@ struct UploadEndToEndTests {
     func quarantinesAnEntryChangedAfterVerification() async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 5)
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--delay-ms", "500"])
-        let child = try ChildProcess(try Products.executable("uploader"), [
+        let child = try ChildProcess(Command.product("uploader"), [
             "upload", spool.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite"), "--concurrency", "1", "--memory", "0",
         ], outputIn: temp.path)
         while try await receiver.summary().reports == 0, child.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
@@ -253,7 +254,7 @@ struct UploadEndToEndTests {
         let arguments = ["upload", spool.directory, "--endpoint", receiver.url, "--ledger", ledger, "--concurrency", "2"]
         var kills = 0, stored = 0
         while kills < 20 {
-            let child = try ChildProcess(try Products.executable("uploader"), arguments, outputIn: temp.path)
+            let child = try ChildProcess(Command.product("uploader"), arguments, outputIn: temp.path)
             // Kill only once this run has delivered something: then it is mid-batch for sure.
             let before = stored
             let deadline = Date().addingTimeInterval(60)
