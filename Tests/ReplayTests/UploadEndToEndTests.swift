@@ -317,6 +317,30 @@ struct UploadEndToEndTests {
         await receiver.stop()
     }
 
+    /// One uploader per ledger: while another process holds the ledger's lock (here the stock
+    /// `flock` tool), upload stops at once naming the lock file and sends nothing; once that
+    /// process is killed with SIGKILL the kernel has released the lock and upload runs.
+    @Test(.timeLimit(.minutes(2)))
+    func aSecondUploaderOnTheLedgerStopsUntilTheHolderIsGone() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 2)
+        let receiver = try await ReceiverProcess(in: temp)
+        let holder = try ProcessGroup(shell: "exec flock ledger.sqlite.lock sh -c 'touch held && exec sleep 60'", in: temp.path)
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: temp.file("held")), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try #require(FileManager.default.fileExists(atPath: temp.file("held")), "flock did not take the lock")
+
+        let refused = try await upload(spool, to: receiver)
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("another uploader is using the ledger (\(temp.file("ledger.sqlite.lock")) is locked)"), "\(refused.stderr)")
+        #expect(try await receiver.summary().requests.total == 0)
+
+        holder.kill()
+        let delivered = try await upload(spool, to: receiver)
+        #expect(delivered.status == 0, "\(delivered.stdout)\(delivered.stderr)")
+        try expectStoredExactlyOnce(spool, receiver: receiver)
+        await receiver.stop()
+    }
+
     /// TLS verification is on: a certificate from an unknown CA is refused; `--ca-file` with the
     /// site's CA makes it trusted.
     @Test(.timeLimit(.minutes(2)))
