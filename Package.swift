@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "uploader", "receiver", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolStore", "TestSupport",
+                "spooler", "uploader", "receiver", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolStore", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
