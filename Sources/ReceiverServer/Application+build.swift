@@ -72,7 +72,9 @@ final class EntryReceiver: Sendable {
         self.logger = logger
         let pinKeys = configuration.allowedSigners == nil
         committer = GroupCommit(store: store, pinKeys: pinKeys)
-        reader = EntryRequestReader(trust: configuration.allowedSigners.map { $0 as any SignerTrust } ?? PinnedLaterTrust())
+        // Under trust on first use the pins live in the store, which checks and records them in the
+        // transaction that stores the entry: the signature check knows no pins.
+        reader = EntryRequestReader(trust: configuration.allowedSigners.map { $0 as any SignerTrust } ?? FirstUseTrust())
         faults = FaultInjector(configuration.faults)
     }
 

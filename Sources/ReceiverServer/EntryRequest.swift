@@ -23,13 +23,6 @@ struct Refusal: Error {
     }
 }
 
-/// Trust on first use at the signature check: every well-signed key passes here, and the store
-/// pins the first key per installation inside the transaction that stores the entry.
-struct PinnedLaterTrust: SignerTrust {
-    func allows(_ key: SSHPublicKey, principal: String, namespace: String) -> Bool { true }
-    func knows(_ key: SSHPublicKey, namespace: String) -> Bool { true }
-}
-
 extension EntryRequest {
     /// The contract's view of a Hummingbird request: the request target as received (query
     /// included, so that it is compared with the recorded path too), every header field, the body.

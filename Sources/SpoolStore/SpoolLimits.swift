@@ -48,7 +48,8 @@ extension SpoolWriter {
         if let maxAge = limits.maxAge {
             let cutoff = now.addingTimeInterval(-maxAge)
             var expired = 0
-            while expired < kept.count - 1, let created = try created(kept[expired].name), created < cutoff { expired += 1 }
+            // An entry whose metadata cannot be read stops the age scan: nothing newer is removed for its sake.
+            while expired < kept.count - 1, let created = creationDate(of: kept[expired].name), created < cutoff { expired += 1 }
             if expired > 0 {
                 let dropped = Array(kept[..<expired])
                 kept.removeFirst(expired)
@@ -99,16 +100,5 @@ extension SpoolWriter {
             var info = stat()
             return lstat(directory.full(file), &info) == 0 ? total + Int64(info.st_size) : total
         }
-    }
-
-    /// The creation time in an entry's metadata (read without checking the signature: a damaged
-    /// entry counts as expired only when its metadata says so; one that cannot be read stops the
-    /// age scan, so nothing newer is removed for its sake).
-    private func created(_ name: EntryName) throws -> Date? {
-        let limits = SpoolEntry.Limits()
-        guard let compressed = try? FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
-              let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
-              let metadata = try? EntryMetadata.decode(line: members[0]) else { return nil }
-        return metadata.createdDate
     }
 }

@@ -108,6 +108,17 @@ public final class SpoolWriter {
         try state.saveChain(chain)
         return (entry, directory.full(name.entryFile))
     }
+
+    /// The creation time in an entry's metadata, read without checking the signature; nil when
+    /// the entry cannot be read. For decisions that may safely err towards keeping an entry
+    /// (pruning by age, when the last report was made), never for trusting one.
+    public func creationDate(of name: EntryName) -> Date? {
+        let limits = SpoolEntry.Limits()
+        guard let compressed = try? FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
+              let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
+              let metadata = try? EntryMetadata.decode(line: members[0]) else { return nil }
+        return metadata.createdDate
+    }
 }
 
 public enum SpoolWriterError: Error, CustomStringConvertible {

@@ -51,12 +51,10 @@ extension SpoolerCommand {
             }
             let report = try SpoolVerifier(trust: trust, expected: expected).verify(directory: options.spool)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(VerifyOutput(report)), as: UTF8.self))
+                print(try JSONOutput.encode(VerifyOutput(report)))
             } else {
                 for problem in report.problems {
-                    print("\(options.spool)/\(problem.file): \(problem.message) [\(problem.code)]")
+                    print(VerifyOutput.line(for: problem, in: options.spool))
                 }
                 for loss in report.declaredLosses {
                     print("declared loss: entries \(loss.dropped.first)...\(loss.dropped.last) of \(loss.installation) were removed (\(loss.reason.rawValue)), as tombstone \(loss.tombstone) records")
@@ -75,23 +73,3 @@ extension SpoolerCommand {
     }
 }
 
-/// The `--json` shape of a verification.
-struct VerifyOutput: Encodable {
-    var clean: Bool
-    var directory: String
-    var entries: Int
-    var validEntries: Int
-    var installations: [SpoolVerifier.Report.Installation]
-    var problems: [SpoolProblem]
-    var declaredLosses: [SpoolVerifier.Report.DeclaredLoss]
-
-    init(_ report: SpoolVerifier.Report) {
-        clean = report.isClean
-        directory = report.directory
-        entries = report.entries
-        validEntries = report.validEntries
-        installations = report.installations
-        problems = report.problems
-        declaredLosses = report.declaredLosses
-    }
-}

@@ -8,6 +8,7 @@ import Logging
 import ReceiverServer
 import SpoolFormat
 import SpoolProtocol
+import TestSupport
 import Testing
 import TestSupport
 

@@ -49,13 +49,7 @@ public struct SpoolingJob {
         var newest: Date?
         let sequence = writer.chain.lastSequence
         if sequence > 0 {
-            let name = EntryName(installation: writer.identity.installation, sequence: sequence)
-            let limits = SpoolEntry.Limits()
-            if let compressed = try? FileSystem.read(writer.spool + "/" + name.entryFile, maxBytes: limits.maxFileBytes),
-               let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
-               let metadata = try? EntryMetadata.decode(line: members[0]) {
-                newest = metadata.createdDate
-            }
+            newest = writer.creationDate(of: EntryName(installation: writer.identity.installation, sequence: sequence))
         }
         return [saved, newest].compactMap { $0 }.max()
     }
