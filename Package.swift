@@ -47,10 +47,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The wire contract both sides read: the batch manifest.
+        .target(name: "SpoolProtocol", dependencies: ["SpoolFormat", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         .target(
             name: "SpoolStore",
             dependencies: [
                 "SpoolFormat",
+                "SpoolProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,6 +113,7 @@ let package = Package(
             dependencies: [
                 "CommandLineSupport",
                 "SpoolFormat",
+                "SpoolProtocol",
                 "SpoolStore",
                 "TelemetryReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -157,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpoolStoreTests",
-            dependencies: ["SpoolStore", "SpoolFormat"],
+            dependencies: ["SpoolStore", "SpoolFormat", "SpoolProtocol", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -167,7 +171,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpoolerCommandTests",
-            dependencies: ["spooler", "receiver", "SpoolFormat", "SpoolStore", "TestSupport"],
+            dependencies: ["spooler", "receiver", "SpoolFormat", "SpoolProtocol", "SpoolStore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
