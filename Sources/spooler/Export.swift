@@ -39,7 +39,8 @@ extension SpoolerCommand {
         func run() throws {
             let configuration = try options.loadConfiguration()
             guard configuration.reporting else {
-                Console.error("error: " + ReportingOff.message(configuration, command: "export").replacingOccurrences(of: "spools nothing", with: "exports nothing"))
+                // Off means nothing leaves the site, including what was spooled before.
+                Console.error("error: " + ReportingOff.message(configuration, command: "export").replacingOccurrences(of: "export spools nothing", with: "export writes no batch"))
                 throw ExitCode(ExitStatus.problems)
             }
             let selection: SpoolExporter.Selection = all ? .all : from.map { .from($0) } ?? .sinceLast

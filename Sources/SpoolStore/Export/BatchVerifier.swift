@@ -98,8 +98,11 @@ public struct BatchVerifier: Sendable {
 
         // Files the manifest does not list: an entry past its last is beyond the head it signed.
         let listed = Set(manifest.files.map(\.name) + [BatchManifest.fileName, BatchManifest.signatureFileName])
+        var unlisted: [String] = []
         try FileSystem.forEachName(in: path) { name, _ in
-            guard !listed.contains(name) else { return }
+            if !listed.contains(name) { unlisted.append(name) }
+        }
+        for name in unlisted.sorted() {
             if let entry = EntryName(fileName: name), entry.installation == manifest.installation, entry.sequence > manifest.last {
                 problem("beyond_head", name, "is not in the manifest and comes after its last entry \(manifest.last) (head \(manifest.head)): added after the batch was signed")
             } else {
