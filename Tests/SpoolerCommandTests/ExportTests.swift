@@ -189,7 +189,7 @@ struct TamperedBatchTests {
             let key = site.spooler.work.file("other_key")
             #expect(try Command.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]).status == 0)
             try FileManager.default.removeItem(atPath: path("MANIFEST.sig"))
-            #expect(try Command.run("ssh-keygen", ["-Y", "sign", "-f", key, "-n", BatchManifest.namespace, "MANIFEST"], in: batch).status == 0)
+            #expect(try Command.run("ssh-keygen", ["-Y", "sign", "-f", key, "-O", "hashalg=sha256", "-n", BatchManifest.namespace, "MANIFEST"], in: batch).status == 0)
             let pub = try String(contentsOfFile: key + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
             try "\(site.installation) namespaces=\"\(SpoolEntry.namespace),\(BatchManifest.namespace)\" \(pub)\n".write(toFile: path("allowed_signers"), atomically: true, encoding: .utf8)
             expected = ("manifest_untrusted_key", "MANIFEST.sig")
