@@ -125,8 +125,7 @@ public struct BatchManifest: Equatable, Sendable {
             }
             files.append(File(name: String(parts[2]), sha256: digest))
         }
-        var manifest = BatchManifest(installation: installation, first: first, last: last, previous: previous, head: head, exported: date, files: files)
-        manifest.exported = exported
+        let manifest = BatchManifest(installation: installation, first: first, last: last, previous: previous, head: head, exported: date, files: files)
         let expected = manifest.expectedFileNames
         guard files.map(\.name) == expected else {
             let listed = Set(files.map(\.name))
@@ -134,6 +133,8 @@ public struct BatchManifest: Equatable, Sendable {
             throw .malformed(missing.map { "does not list \($0), which entries \(first)...\(last) call for" }
                              ?? "lists files other than allowed_signers and entries \(first)...\(last), or out of order")
         }
+        // One spelling per manifest: no leading zeros, no `\r`, no stray spaces.
+        guard manifest.encoded() == bytes else { throw .malformed("is not in the canonical form (docs/FORMAT.md)") }
         return manifest
     }
 
