@@ -44,12 +44,14 @@ struct BatchManifestTests {
         ("\r\n", "manifest_malformed"),
         ("  allowed_signers\n", "manifest_malformed"),
         ("DROP", "manifest_malformed"),
+        ("LEADING0", "manifest_malformed"),
     ])
     func strictParse(_ change: String, _ code: String) throws {
         let text = String(decoding: try Self.bytes("MANIFEST"), as: UTF8.self)
         var lines = text.split(separator: "\n").map(String.init)
         switch change {
         case "DROP": lines.remove(at: 8) // an entry file line
+        case "LEADING0": lines[2] = "# first: 02"
         case "\r\n": lines[3] += "\r"
         case "  allowed_signers\n": lines[7] = "0000" + lines[7].dropFirst(4).uppercased()
         default: lines[0] = String(change.dropLast())

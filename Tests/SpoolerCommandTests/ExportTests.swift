@@ -114,6 +114,21 @@ struct ExportTests {
         #expect(verify.lines.filter { $0.hasPrefix("verified batch") }.count == 4)
     }
 
+    @Test("a damaged spool entry stops the export before anything is written, naming the file", .timeLimit(.minutes(1)))
+    func damagedSpool() throws {
+        let site = try ExportSite(entries: 3)
+        let entry = site.spooler.work.file("Spool/\(site.installation)-0000000002.json.gz.sig")
+        var text = try String(contentsOfFile: entry, encoding: .utf8)
+        text = text.replacingOccurrences(of: "-----END", with: "x-----END")
+        try text.write(toFile: entry, atomically: true, encoding: .utf8)
+        let result = try site.export()
+        #expect(result.result.status == 1)
+        #expect(result.result.stderr.contains("Spool/\(site.installation)-0000000002.json.gz: "))
+        #expect(result.result.stderr.contains("Nothing was exported"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: site.media).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: site.spooler.state + "/export-state.json"))
+    }
+
     @Test("reporting off: export refuses, says so, exits 1 and writes nothing", .timeLimit(.minutes(1)))
     func reportingOff() throws {
         let site = try ExportSite(entries: 1)
