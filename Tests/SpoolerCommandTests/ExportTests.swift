@@ -97,7 +97,6 @@ struct ExportTests {
         // The batch links to the one before it: the chain continues across batches.
         #expect(nextManifest.previous == (try site.manifest(first)).head)
 
-        sleep(1) // batch names carry the export time in seconds
         let all = try #require(try site.export("--all").batch)
         #expect(try (site.manifest(all).first, site.manifest(all).last) == (1, 4))
         let from = try #require(try site.export("--from", "3").batch)
