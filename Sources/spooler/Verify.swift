@@ -7,7 +7,7 @@ import SpoolStore
 extension SpoolerCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every entry of the spool; change nothing.",
+            abstract: "Check every entry of the spool, or an exported batch; change nothing.",
             discussion: """
                 Checks both files of each entry, gzip structure and CRCs, the signature, the metadata, \
                 sequence continuity and chain links, and reports stray and leftover files. \

@@ -102,8 +102,9 @@ public struct SpoolExporter {
         }
         do {
             let manifest = try writeBatch(selected, into: temporary, destination: destinationDirectory, now: now)
-            let batch = destinationDirectory.full(manifest.batchName)
-            guard !FileSystem.exists(batch) else { throw ExportError.batchExists(batch) }
+            // A second export of the same range within the same second gets a numbered name.
+            let batch = try (1...99).lazy.map { destinationDirectory.full(manifest.batchName + ($0 == 1 ? "" : "-\($0)")) }
+                .first { !FileSystem.exists($0) } ?? { throw ExportError.batchExists(destinationDirectory.full(manifest.batchName)) }()
             guard rename(temporary, batch) == 0 else {
                 throw ExportError.media(destination: destination, FileSystemError(path: batch, operation: "rename", errno: errno))
             }
@@ -113,7 +114,7 @@ public struct SpoolExporter {
                 throw ExportError.media(destination: destination, error)
             }
             try state.saveExportRecord(ExportRecord(installation: installation, lastSequence: manifest.last, lastDigest: manifest.head,
-                                                    batch: manifest.batchName, exported: manifest.exported))
+                                                    batch: (batch as NSString).lastPathComponent, exported: manifest.exported))
             outcome.batch = batch
             outcome.manifest = manifest
             return outcome
@@ -204,37 +205,5 @@ public struct SpoolExporter {
             if name.hasPrefix(prefix), FileSystem.isDirectory(destination + "/" + name) { removed.append(name) }
         }
         return removed.sorted().filter { (try? FileManager.default.removeItem(atPath: destination + "/" + $0)) != nil }
-    }
-}
-
-public enum ExportError: Error, CustomStringConvertible {
-    case noDestination(String)
-    case destinationInsideSpool(destination: String, spool: String)
-    case notInSpool(sequence: UInt64, held: String?)
-    case spoolDamaged(file: String, reason: String)
-    case entryInvalid(file: String, problem: EntryProblem)
-    case media(destination: String, FileSystemError)
-    case readBack(file: String, reason: String)
-    case batchExists(String)
-
-    public var description: String {
-        switch self {
-        case .noDestination(let path):
-            return "destination \(path) does not exist or is not a directory (mount the media first)"
-        case .destinationInsideSpool(let destination, let spool):
-            return "destination \(destination) is inside the spool \(spool); export to a folder outside it"
-        case .notInSpool(let sequence, let held):
-            return "entry \(sequence) is not in the spool (" + (held.map { "it holds entries \($0)" } ?? "it holds no entry") + ")"
-        case .spoolDamaged(let file, let reason):
-            return "spool entry \(file): \(reason); run 'spooler verify'. Nothing was exported"
-        case .entryInvalid(let file, let problem):
-            return "\(file): \(problem) [\(problem.code)]; run 'spooler verify'. Nothing was exported"
-        case .media(let destination, let error):
-            return "cannot write the batch to \(destination): \(error). The incomplete batch was removed, nothing was recorded, the spool is unchanged"
-        case .readBack(let file, let reason):
-            return "\(file): the copy \(reason) (faulty media?). The incomplete batch was removed, nothing was recorded"
-        case .batchExists(let path):
-            return "batch \(path) already exists; nothing was recorded"
-        }
     }
 }
