@@ -41,9 +41,13 @@ public struct SpoolScan: Sendable {
         switch code {
         case .unreadable, .tooLarge, .gzipInvalid, .metadataMissing, .signatureMalformed, .signatureNamespace, .signatureInvalid,
              .keyUntrusted, .keyWrongInstallation, .keyMismatch, .formatUnsupported, .metadataInvalid, .requestPathInvalid,
-             .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .leftoverPruned:
+             .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .leftoverPruned,
+             // A batch file that differs from, or is missing in, the signed manifest.
+             .digestMismatch, .extraFile, .beyondHead:
             return true
-        case .leftoverTemporary, .leftoverIncomplete, .entryMissing, .strayFile, .sequenceGap, .chainBroken:
+        case .leftoverTemporary, .leftoverIncomplete, .entryMissing, .strayFile, .sequenceGap, .chainBroken,
+             .batchIncomplete, .manifestMalformed, .manifestUnsupported, .manifestSignatureInvalid, .manifestUntrustedKey,
+             .fileMissing, .allowedSignersMismatch:
             return false
         }
     }

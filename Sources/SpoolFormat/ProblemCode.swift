@@ -31,6 +31,17 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
     case strayFile = "stray_file"
     case sequenceGap = "sequence_gap"
     case chainBroken = "chain_broken"
+    // An exported batch folder and its manifest.
+    case batchIncomplete = "batch_incomplete"
+    case manifestMalformed = "manifest_malformed"
+    case manifestUnsupported = "manifest_unsupported"
+    case manifestSignatureInvalid = "manifest_signature_invalid"
+    case manifestUntrustedKey = "manifest_untrusted_key"
+    case fileMissing = "file_missing"
+    case extraFile = "extra_file"
+    case digestMismatch = "digest_mismatch"
+    case beyondHead = "beyond_head"
+    case allowedSignersMismatch = "allowed_signers_mismatch"
 
     public var description: String { rawValue }
 
@@ -41,7 +52,9 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
         case .unreadable, .tooLarge, .gzipInvalid, .metadataMissing, .signatureMalformed, .signatureNamespace, .signatureInvalid,
              .keyUntrusted, .keyWrongInstallation, .keyMismatch, .formatUnsupported, .metadataInvalid, .requestPathInvalid,
              .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .entryMissing, .strayFile,
-             .sequenceGap, .chainBroken:
+             .sequenceGap, .chainBroken, .batchIncomplete, .manifestMalformed, .manifestUnsupported,
+             .manifestSignatureInvalid, .manifestUntrustedKey, .fileMissing, .extraFile, .digestMismatch, .beyondHead,
+             .allowedSignersMismatch:
             return false
         }
     }

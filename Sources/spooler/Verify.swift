@@ -7,7 +7,7 @@ import SpoolStore
 extension SpoolerCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every entry of the spool; change nothing.",
+            abstract: "Check every entry of the spool, or an exported batch; change nothing.",
             discussion: """
                 Checks both files of each entry, gzip structure and CRCs, the signature, the metadata, \
                 sequence continuity and chain links, and reports stray and leftover files. \
@@ -19,12 +19,17 @@ extension SpoolerCommand {
         @Option(help: ArgumentHelp("Verify against this OpenSSH allowed_signers file instead of this installation's key (for spools of other installations).", valueName: "file"))
         var allowedSigners: String?
 
+        @Option(help: ArgumentHelp("Check an exported batch folder (or a folder of batches) instead of the spool: manifest, signature, every file's digest, missing and extra files, entries. A --spool holding a MANIFEST is checked as a batch too.", valueName: "dir"))
+        var batch: String?
+
         @Flag(help: "Print the result as JSON.")
         var json = false
 
         func run() throws {
-            guard FileSystem.isDirectory(options.spool) else {
-                throw RuntimeFailure("spool directory '\(options.spool)' does not exist or is not a directory")
+            let batchFolder = batch ?? (BatchVerifier.isBatch(options.spool) ? options.spool : nil)
+            let folder = batchFolder ?? options.spool
+            guard FileSystem.isDirectory(folder) else {
+                throw RuntimeFailure("\(batchFolder == nil ? "spool directory" : "batch folder") '\(folder)' does not exist or is not a directory")
             }
             let trust: any SignerTrust
             var expected: [ChainState] = []
@@ -49,6 +54,10 @@ extension SpoolerCommand {
                 // this machine's entries.
                 expected = [chain]
             }
+            if let batchFolder {
+                try verifyBatches(in: batchFolder, trust: trust)
+                return
+            }
             let report = try SpoolVerifier(trust: trust, expected: expected).verify(directory: options.spool)
             if json {
                 print(try JSONOutput.encode(VerifyOutput(report)))
@@ -64,6 +73,26 @@ extension SpoolerCommand {
             if !report.isClean { throw ExitCode(ExitStatus.problems) }
         }
 
+        func verifyBatches(in folder: String, trust: any SignerTrust) throws {
+            let batches = try BatchVerifier.batches(in: folder)
+            guard !batches.isEmpty else { throw ValidationError("'\(folder)' holds no batch folder (none has a MANIFEST)") }
+            let verifier = BatchVerifier(trust: trust)
+            let reports = try batches.map { try verifier.verify(batch: $0) }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+            } else {
+                for report in reports {
+                    for problem in report.problems {
+                        print("\(report.batch)/\(problem.file == "." ? "" : problem.file): \(problem.message) [\(problem.code)]")
+                    }
+                    print(report.summary)
+                }
+            }
+            if !reports.allSatisfy(\.isClean) { throw ExitCode(ExitStatus.problems) }
+        }
+
         func summary(_ report: SpoolVerifier.Report) -> String {
             let what = report.entriesDescription
             if report.isClean { return "verified \(what): no problems" }
@@ -73,3 +102,13 @@ extension SpoolerCommand {
     }
 }
 
+extension BatchVerifier.Report {
+    /// One line per batch, as `spooler verify --batch` prints it.
+    var summary: String {
+        let name = FileSystem.name(of: batch)
+        if isIncomplete { return "batch \(name): incomplete" }
+        guard let installation, let first, let last else { return "batch \(name): \(problems.count) problem(s)" }
+        let what = "batch \(name): entries \(first)...\(last) of installation \(installation)"
+        return isClean ? "verified \(what), head \(head!): no problems" : "checked \(what): \(problems.count) problem(s)"
+    }
+}

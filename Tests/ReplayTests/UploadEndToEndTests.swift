@@ -335,6 +335,12 @@ struct UploadEndToEndTests {
         #expect(try await receiver.summary().requests.total == 0)
 
         holder.kill()
+        // SIGKILL is delivered asynchronously: wait until the kernel has closed the holder's
+        // descriptors (stock `flock -n` then gets the lock) before uploading again.
+        let released = Date().addingTimeInterval(10)
+        while try Command.run("flock", ["-n", temp.file("ledger.sqlite.lock"), "true"]).status != 0, Date() < released {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let delivered = try await upload(spool, to: receiver)
         #expect(delivered.status == 0, "\(delivered.stdout)\(delivered.stderr)")
         try expectStoredExactlyOnce(spool, receiver: receiver)
