@@ -71,7 +71,12 @@ extension SpoolWriter {
 
     private func drop(_ entries: [(name: EntryName, bytes: Int64)], reason: TombstoneBody.Reason, limit: Int64,
                       productVersion: String, request: ReplayRequest, now: Date) throws -> TombstoneBody {
-        let first = entries[0].name.sequence, last = entries[entries.count - 1].name.sequence
+        // A dropped tombstone's range stays declared: the new tombstone covers it too.
+        let earlier = entries.compactMap { entry -> UInt64? in
+            guard let (metadata, body) = metadataAndBody(entry.name), metadata.kind == .tombstone else { return nil }
+            return TombstoneBody.decode(body, entry: metadata)?.dropped.first
+        }
+        let first = min(entries[0].name.sequence, earlier.min() ?? .max), last = entries[entries.count - 1].name.sequence
         let tombstone = TombstoneBody(installation: identity.installation, dropped: SequenceRange(first: first, last: last), entries: entries.count,
                                       bytes: entries.reduce(0) { $0 + $1.bytes }, reason: reason, limit: limit)
         _ = try append(kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
@@ -105,10 +110,15 @@ extension SpoolWriter {
     /// entry counts as expired only when its metadata says so; one that cannot be read stops the
     /// age scan, so nothing newer is removed for its sake).
     private func created(_ name: EntryName) throws -> Date? {
+        metadataAndBody(name)?.metadata.createdDate
+    }
+
+    /// An own entry's metadata and body, read without checking the signature; nil when unreadable.
+    private func metadataAndBody(_ name: EntryName) -> (metadata: EntryMetadata, body: [UInt8])? {
         let limits = SpoolEntry.Limits()
         guard let compressed = try? FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
               let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
               let metadata = try? EntryMetadata.decode(line: members[0]) else { return nil }
-        return metadata.createdDate
+        return (metadata, members[1])
     }
 }

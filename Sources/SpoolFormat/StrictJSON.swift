@@ -1,0 +1,44 @@
+/// The spelling rules of the JSON that entries carry (the metadata line, a tombstone's body), on
+/// top of RFC 8259: docs/FORMAT.md, "JSON text".
+///
+/// Stock parsers accept `1.0`, `1e0` and a leading byte-order mark as the same document; these
+/// rules leave one spelling, so that a second implementation reaches the same verdict.
+public enum StrictJSON {
+    /// Why `text` breaks the rules, or nil: it must not start with a byte-order mark, and every
+    /// number must be an integer written as `-?(0|[1-9][0-9]*)`, without fraction or exponent.
+    /// (Whether `text` is JSON at all, and duplicate keys, are left to the parser.)
+    public static func problem(_ text: [UInt8]) -> String? {
+        if text.starts(with: TextRules.byteOrderMark) { return "starts with a byte-order mark" }
+        var index = 0
+        var inString = false
+        while index < text.count {
+            let byte = text[index]
+            if inString {
+                if byte == UInt8(ascii: "\\") {
+                    index += 2
+                    continue
+                }
+                if byte == UInt8(ascii: "\"") { inString = false }
+                index += 1
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+                index += 1
+            } else if byte == UInt8(ascii: "-") || TextRules.isDigit(byte) {
+                let start = index
+                while index < text.count, isNumberByte(text[index]) { index += 1 }
+                let token = text[start..<index]
+                if token.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+                    return "number \(String(decoding: token, as: UTF8.self)) is not written as an integer (no fraction, no exponent)"
+                }
+            } else {
+                index += 1
+            }
+        }
+        return nil
+    }
+
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        TextRules.isDigit(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
+            || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+    }
+}
