@@ -220,7 +220,9 @@ let package = Package(
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "uploader", "receiver", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolProtocol", "SpoolStore",
+                "uploader", "receiver", "spooler", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolProtocol", "SpoolStore", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
