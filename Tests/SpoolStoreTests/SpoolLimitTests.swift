@@ -84,6 +84,9 @@ struct SpoolLimitTests {
         // A limit smaller than one entry keeps the newest entry (and the tombstone that explains the rest).
         let again = try writer.prune(limits: SpoolLimits(maxBytes: 1), productVersion: "1.0")
         #expect(again.count == 1)
+        // The first tombstone is pruned too: the new one declares its range as well, so 1... stays lost, not missing.
+        #expect(again[0].dropped.first == 1)
+        #expect(try verify(withState: false).declaredLosses.map(\.dropped.first) == [1])
         let left = try SpoolListing(directory: spool).entries.map(\.sequence)
         #expect(left.count == 2)
         #expect(try verify().isClean)
