@@ -8,6 +8,7 @@ import NIOCore
 import ReceiverServer
 import SpoolFormat
 import SpoolProtocol
+import SpoolStore
 import Testing
 import TestSupport
 
@@ -37,7 +38,7 @@ struct ConformanceTests {
     static func requestCases() throws -> [(name: String, request: EntryRequest, expected: RequestExpectation)] {
         try FileManager.default.contentsOfDirectory(atPath: folder + "/requests").sorted().compactMap { name in
             let directory = folder + "/requests/" + name
-            guard FileSystemCheck.isDirectory(directory) else { return nil }
+            guard FileSystem.isDirectory(directory) else { return nil }
             let head = try String(contentsOfFile: directory + "/request", encoding: .utf8)
             let body = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/body")))
             let expected = try JSONDecoder().decode(RequestExpectation.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/expected.json")))
@@ -54,7 +55,7 @@ struct ConformanceTests {
             try? FileManager.default.removeItem(atPath: Self.folder + "/requests")
             for (path, bytes) in generated {
                 let full = Self.folder + "/" + path
-                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(at: URL(fileURLWithPath: full).deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(bytes).write(to: URL(fileURLWithPath: full))
             }
         }
@@ -63,7 +64,7 @@ struct ConformanceTests {
             let enumerator = FileManager.default.enumerator(atPath: Self.folder + "/" + sub)
             while let relative = enumerator?.nextObject() as? String {
                 let full = Self.folder + "/" + sub + "/" + relative
-                if !FileSystemCheck.isDirectory(full) { committed[sub + "/" + relative] = [UInt8](try Data(contentsOf: URL(fileURLWithPath: full))) }
+                if !FileSystem.isDirectory(full) { committed[sub + "/" + relative] = [UInt8](try Data(contentsOf: URL(fileURLWithPath: full))) }
             }
         }
         #expect(committed.keys.sorted() == generated.keys.sorted())
@@ -172,9 +173,3 @@ struct ConformanceTests {
     }
 }
 
-enum FileSystemCheck {
-    static func isDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-    }
-}
