@@ -227,6 +227,8 @@ let package = Package(
             name: "ReplayTests",
             dependencies: [
                 "spooler", "uploader", "receiver", "ReplayClient", "ReceiverServer", "SpoolFormat", "SpoolProtocol", "SpoolStore", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -207,11 +207,13 @@ public final class ReceiverStore: Sendable {
             }
             for row in rows {
                 let installation: String = row["installation"]
-                let declared = lost[installation] ?? []
+                let absent = missing[installation] ?? []
+                let notDeclared = SequenceRange.subtract(lost[installation] ?? [], from: absent)
+                // Lost: the absent sequences some tombstone declares, merged; a stored entry is never lost.
                 summary.byInstallation.append(.init(
                     installation: installation, latestVersion: row["latestVersion"], reports: row["reports"], tombstones: row["tombstones"],
                     firstSequence: row["first"], lastSequence: row["last"],
-                    missing: SequenceRange.subtract(declared, from: missing[installation] ?? []), lost: declared))
+                    missing: notDeclared, lost: SequenceRange.subtract(notDeclared, from: absent)))
                 summary.reports += row["reports"] as Int
             }
             summary.installations = rows.count

@@ -101,6 +101,7 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
 
     /// Decodes and validates a metadata line: exactly the known fields, each well-formed.
     public static func decode(line: [UInt8]) throws(EntryProblem) -> EntryMetadata {
+        if let problem = StrictJSON.problem(line) { throw .metadataInvalid("metadata line \(problem)") }
         let metadata: EntryMetadata
         do {
             metadata = try JSONDecoder().decode(StrictMetadata.self, from: Data(line)).metadata

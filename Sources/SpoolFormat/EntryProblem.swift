@@ -1,7 +1,7 @@
 /// Why an entry cannot be accepted. `code` is stable for scripts; `description` is for people.
 public enum EntryProblem: Error, Equatable, Sendable, CustomStringConvertible {
     case unreadable(String)
-    case tooLarge(file: String, bytes: Int, limit: Int)
+    case tooLarge(SizeLimit, limit: Int)
     case gzip(Gzip.Failure)
     case metadataLineMissing
     case signatureMalformed(String)
@@ -34,11 +34,13 @@ public enum EntryProblem: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The file of an entry the problem is about: only a malformed signature is the `.sig`'s.
+    /// The file of an entry the problem is about (docs/FORMAT.md, "Problem codes"): the `.sig` for
+    /// what the `.sig` alone decides (its size, its armor and blob, its namespace), else the `.json.gz`.
     public func file(of name: EntryName) -> String {
         switch self {
-        case .signatureMalformed: return name.signatureFile
-        case .unreadable, .tooLarge, .gzip, .metadataLineMissing, .wrongNamespace, .badSignature, .untrustedKey, .wrongSigner,
+        case .signatureMalformed, .wrongNamespace, .tooLarge(.signatureFile, _): return name.signatureFile
+        case .tooLarge: return name.entryFile
+        case .unreadable, .gzip, .metadataLineMissing, .badSignature, .untrustedKey, .wrongSigner,
              .keyMismatch, .unsupportedFormat, .metadataInvalid, .requestPathInvalid, .bodyMismatch:
             return name.entryFile
         }
@@ -47,7 +49,7 @@ public enum EntryProblem: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreadable(let why): return "cannot be read: \(why)"
-        case .tooLarge(let file, let bytes, let limit): return "\(file) has \(bytes) bytes, more than the limit of \(limit)"
+        case .tooLarge(let what, let limit): return what.description(limit: limit)
         case .gzip(let failure): return "gzip check failed: \(failure)"
         case .metadataLineMissing: return "the first gzip member is not one metadata line ending in a newline"
         case .signatureMalformed(let why): return why
@@ -60,6 +62,30 @@ public enum EntryProblem: Error, Equatable, Sendable, CustomStringConvertible {
         case .metadataInvalid(let why): return why
         case .requestPathInvalid(let path): return "request path '\(path)' \(RequestPath.problem(path) ?? "breaks the request-path rule") (docs/PROTOCOL.md)"
         case .bodyMismatch(let why): return why
+        }
+    }
+}
+
+/// The reader limits of docs/FORMAT.md; passing any of them is `too_large`.
+public enum SizeLimit: Sendable, Equatable {
+    /// The `.json.gz` file's size.
+    case entryFile
+    /// The `.sig` file's size.
+    case signatureFile
+    /// The metadata line's length, without its newline.
+    case metadataLine
+    /// The message: metadata line, newline and body together (what both gzip members hold).
+    case decompressed
+    /// The decompressed total divided by the `.json.gz` file's size.
+    case ratio
+
+    public func description(limit: Int) -> String {
+        switch self {
+        case .entryFile: return "the .json.gz file is larger than the limit of \(limit) bytes"
+        case .signatureFile: return "the .sig file is larger than the limit of \(limit) bytes"
+        case .metadataLine: return "the metadata line is longer than the limit of \(limit) bytes"
+        case .decompressed: return "decompresses to more than the limit of \(limit) bytes"
+        case .ratio: return "decompresses to more than \(limit) times its size (the ratio limit against decompression bombs)"
         }
     }
 }

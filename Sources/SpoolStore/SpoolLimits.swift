@@ -72,7 +72,12 @@ extension SpoolWriter {
 
     private func drop(_ entries: [(name: EntryName, bytes: Int64)], reason: TombstoneBody.Reason, limit: Int64,
                       productVersion: String, request: ReplayRequest, now: Date) throws -> TombstoneBody {
-        let first = entries[0].name.sequence, last = entries[entries.count - 1].name.sequence
+        // A dropped tombstone's range stays declared: the new tombstone covers it too.
+        let earlier = entries.compactMap { entry -> UInt64? in
+            guard let (metadata, body) = unverifiedContents(of: entry.name), metadata.kind == .tombstone else { return nil }
+            return TombstoneBody.decode(body, entry: metadata)?.dropped.first
+        }
+        let first = min(entries[0].name.sequence, earlier.min() ?? .max), last = entries[entries.count - 1].name.sequence
         let tombstone = TombstoneBody(installation: identity.installation, dropped: SequenceRange(first: first, last: last), entries: entries.count,
                                       bytes: entries.reduce(0) { $0 + $1.bytes }, reason: reason, limit: limit)
         _ = try append(kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,

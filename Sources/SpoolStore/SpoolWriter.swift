@@ -113,11 +113,17 @@ public final class SpoolWriter {
     /// the entry cannot be read. For decisions that may safely err towards keeping an entry
     /// (pruning by age, when the last report was made), never for trusting one.
     public func creationDate(of name: EntryName) -> Date? {
+        unverifiedContents(of: name)?.metadata.createdDate
+    }
+
+    /// An entry's metadata and body, read without checking the signature; nil when unreadable.
+    /// Same caveat as ``creationDate(of:)``: for decisions that err towards keeping.
+    public func unverifiedContents(of name: EntryName) -> (metadata: EntryMetadata, body: [UInt8])? {
         let limits = SpoolEntry.Limits()
         guard let compressed = try? FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
               let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
               let metadata = try? EntryMetadata.decode(line: members[0]) else { return nil }
-        return metadata.createdDate
+        return (metadata, members[1])
     }
 }
 

@@ -68,6 +68,28 @@ struct ReceiverContractTests {
         }
     }
 
+    @Test("lost: the absent sequences tombstones declare, merged, never a stored one", .timeLimit(.minutes(1)))
+    func lostRangesAreMergedAndExcludeStoredEntries() async throws {
+        let one = try entry(sequence: 1)
+        let two = try entry(sequence: 2, previous: one.digest)
+        func tombstone(_ sequence: UInt64, _ dropped: SequenceRange) throws -> SpoolEntry {
+            let body = try TombstoneBody(installation: installation, dropped: dropped, entries: 1, bytes: 1, reason: .maxBytes, limit: 1).encoded()
+            let metadata = EntryMetadata(kind: .tombstone, installation: installation, sequence: sequence, created: Date(), productVersion: "1.0",
+                                         schema: 1, previous: two.digest, key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(), body: body)
+            return try SpoolEntry.make(metadata: metadata, body: body, signingKey: key)
+        }
+        // Stored: 1, 2, 5, 8. Declared: 1...4 (by 5) and 3...7 (by 8).
+        let items = [one, two, try tombstone(5, SequenceRange(first: 1, last: 4)), try tombstone(8, SequenceRange(first: 3, last: 7))]
+        try await app().test(.router) { client in
+            for item in items { #expect(try await post(client, item).0 == .created) }
+            let summary = try await client.execute(uri: "/summary", method: .get) { response in
+                try JSONDecoder().decode(ReceiverSummary.self, from: Data(response.body.readableBytesView))
+            }
+            #expect(summary.byInstallation.first?.lost == [.init(first: 3, last: 4), .init(first: 6, last: 7)])
+            #expect(summary.byInstallation.first?.missing == [])
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func reportsMissingSequenceRanges() async throws {
         let one = try entry(sequence: 1)

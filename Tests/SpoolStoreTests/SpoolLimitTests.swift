@@ -88,6 +88,15 @@ struct SpoolLimitTests {
         #expect(left.count == 2)
         #expect(try verify().isClean)
         #expect(try verify(withState: false).isClean)
+
+        // Next time the older tombstone is pruned itself: the new one declares its range as well,
+        // so those sequences stay declared lost, never turn missing.
+        let third = try writer.prune(limits: SpoolLimits(maxBytes: 1), productVersion: "1.0")
+        #expect(third.map(\.dropped) == [SequenceRange(first: 1, last: left[0])])
+        #expect(third.first?.entries == 1)
+        let report = try verify(withState: false)
+        #expect(report.isClean, "\(report.problems)")
+        #expect(report.declaredLosses.contains { $0.dropped.first == 1 && $0.dropped.last == left[0] })
     }
 
     @Test("an interrupted prune (tombstone committed, entries still there) is declared a leftover and finished next time", .timeLimit(.minutes(1)))

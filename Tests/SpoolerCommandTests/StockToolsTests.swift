@@ -69,4 +69,38 @@ struct StockToolsTests {
                                      in: vectors, input: Data(zcat.stdout.utf8))
         #expect(verify.status == 0, "\(verify.stderr)")
     }
+
+    @Test("an entry signed by ssh-keygen -Y sign -O hashalg=sha256 is accepted; ssh-keygen's default hash (sha512) is refused",
+          .timeLimit(.minutes(1)))
+    func signedBySSHKeygen() throws {
+        let temp = try TemporaryDirectory()
+        #expect(try Command.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", "key"], in: temp.path).status == 0)
+        let publicLine = try String(contentsOfFile: temp.file("key.pub"), encoding: .utf8).trimmingCharacters(in: .newlines)
+        let publicKey = try SSHPublicKey(openSSHLine: publicLine)
+        let installation = UUID().uuidString.lowercased()
+        let body = Array(#"{"metrics":{"users":1},"schema":1}"#.utf8) + [0x0a]
+        let metadata = EntryMetadata(kind: .report, installation: installation, sequence: 1, created: Date(), productVersion: "1.0.0", schema: 1,
+                                     previous: .genesis, key: publicKey.fingerprint, request: ReplayRequest(), body: body)
+        let line = try metadata.encodedLine()
+        try Data(line + [0x0a] + body).write(to: URL(fileURLWithPath: temp.file("message")))
+        try "\(installation) namespaces=\"\(SpoolEntry.namespace)\" \(publicLine)\n".write(toFile: temp.file("allowed_signers"), atomically: true, encoding: .utf8)
+        let name = EntryName(installation: installation, sequence: 1)
+
+        for (options, accepted) in [(["-O", "hashalg=sha256"], true), ([], false)] {
+            try? FileManager.default.removeItem(atPath: temp.file("message.sig"))
+            try? FileManager.default.removeItem(atPath: temp.file("spool"))
+            let sign = try Command.run("ssh-keygen", ["-Y", "sign", "-f", "key", "-n", SpoolEntry.namespace] + options + ["message"], in: temp.path)
+            #expect(sign.status == 0, "ssh-keygen: \(sign.stderr)")
+            try FileManager.default.createDirectory(atPath: temp.file("spool"), withIntermediateDirectories: false)
+            try Data(try Gzip.compressMember(line + [0x0a]) + Gzip.compressMember(body)).write(to: URL(fileURLWithPath: temp.file("spool/" + name.entryFile)))
+            try FileManager.default.copyItem(atPath: temp.file("message.sig"), toPath: temp.file("spool/" + name.signatureFile))
+            let verify = try Command.run(Command.product("spooler"), ["verify", "--spool", "spool", "--allowed-signers", "allowed_signers"], in: temp.path)
+            if accepted {
+                #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+            } else {
+                #expect(verify.status == 1)
+                #expect(verify.stdout.contains("\(name.signatureFile): unsupported signature: hash algorithm 'sha512' [signature_malformed]"), "\(verify.stdout)")
+            }
+        }
+    }
 }
