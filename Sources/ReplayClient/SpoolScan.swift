@@ -38,6 +38,9 @@ public struct SpoolScan: Sendable {
 
     public var isClean: Bool { problems.isEmpty }
 
+    /// True when entries are missing between what the ledger held and this scan.
+    public var hasLedgerGap: Bool { problems.contains { $0.code == .sequenceGapLedger } }
+
     /// Whether a problem withholds the entry whose file it names. Problems about the spool or the
     /// chain rather than the content of one entry are reported, but withhold nothing.
     static func quarantines(_ code: ProblemCode) -> Bool {
@@ -201,10 +204,11 @@ public struct SpoolScan: Sendable {
                     let missing = SequenceRange.subtract(losses, from: [SequenceRange(first: reached + 1, last: range.first - 1)])
                     let names = missing.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)...\($0.last)" }.joined(separator: ", ")
                     let file = prefix + EntryName(installation: installation, sequence: range.first).entryFile
+                    let one = missing.count == 1 && missing[0].first == missing[0].last
                     if !missing.isEmpty, fromLedger {
-                        problems.append(SpoolProblem(code: .sequenceGapLedger, file: file, message: "entries \(names) of installation \(installation) are missing: the ledger holds its entries up to \(reached), and \(directory) starts at \(range.first); upload the batch or spool that holds them (the entries after the gap are still sent)"))
+                        problems.append(SpoolProblem(code: .sequenceGapLedger, file: file, message: "\(one ? "entry" : "entries") \(names) of installation \(installation) \(one ? "is" : "are") missing: the ledger holds its entries up to \(reached), and \(directory) starts at \(range.first); upload the batch or spool that holds them (the entries after the gap are still sent)"))
                     } else if !missing.isEmpty {
-                        problems.append(SpoolProblem(code: .sequenceGap, file: file, message: "entries \(names) of installation \(installation) are missing between the batches in \(directory): no batch holds them and no tombstone declares them removed"))
+                        problems.append(SpoolProblem(code: .sequenceGap, file: file, message: "\(one ? "entry" : "entries") \(names) of installation \(installation) \(one ? "is" : "are") missing between the batches in \(directory): no batch holds them and no tombstone declares them removed"))
                     }
                 }
                 if reach.map({ range.last > $0 }) ?? true {
