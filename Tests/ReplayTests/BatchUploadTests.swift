@@ -123,6 +123,8 @@ struct BatchUploadTests {
             try FileManager.default.removeItem(atPath: site.work.file(name))
             try FileManager.default.moveItem(atPath: site.work.file("backup-" + name), toPath: site.work.file(name))
         }
+        // A later second: the new entry 4 differs from the first (its creation time at least).
+        try await Task.sleep(for: .milliseconds(1100))
         try site.collect(1)
         let forked = try site.export("--from", "4")
         let verify = try site.uploader(["verify", forked])
