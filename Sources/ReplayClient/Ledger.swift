@@ -100,6 +100,10 @@ public final class Ledger: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v3 pin origin") { db in
+            // How a key was pinned: by an installation's first accepted entry, or `uploader trust`.
+            try db.execute(sql: "ALTER TABLE pinnedKey ADD COLUMN origin TEXT NOT NULL DEFAULT 'first use'")
+        }
         return migrator
     }
 
@@ -129,6 +133,8 @@ public final class Ledger: Sendable {
         public var due: Date
         /// The verified entry, when the scan kept it in memory.
         public var entry: SpoolEntry?
+        /// The folder holding the entry's files (the spool, or its batch folder).
+        public var folder: String
     }
 
     /// What the ledger already knew about a scan's entries.
@@ -185,7 +191,7 @@ public final class Ledger: Sendable {
                     let next: Double? = row["nextAttempt"]
                     registration.work.append(Work(
                         id: row["id"], name: entry.name, digest: entry.digest, key: entry.key, attempts: row["attempts"],
-                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now, entry: entry.entry))
+                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now, entry: entry.entry, folder: entry.folder))
                 }
             }
             return registration

@@ -1,4 +1,5 @@
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
 
 /// The verification of a spool before upload: `SpoolVerifier`'s report, the entries that may be
@@ -13,6 +14,8 @@ public struct SpoolScan: Sendable {
         /// The verified entry, kept in memory while the scan's budget allows, so that exactly the
         /// verified bytes are sent; `nil` beyond it (the entry is read and verified again).
         public var entry: SpoolEntry?
+        /// The folder holding the entry's files: the spool, or its batch folder.
+        public var folder: String
     }
 
     /// An entry that must never be sent.
@@ -35,6 +38,9 @@ public struct SpoolScan: Sendable {
 
     public var isClean: Bool { problems.isEmpty }
 
+    /// True when entries are missing between what the ledger held and this scan.
+    public var hasLedgerGap: Bool { problems.contains { $0.code == .sequenceGapLedger } }
+
     /// Whether a problem withholds the entry whose file it names. Problems about the spool or the
     /// chain rather than the content of one entry are reported, but withhold nothing.
     static func quarantines(_ code: ProblemCode) -> Bool {
@@ -43,70 +49,174 @@ public struct SpoolScan: Sendable {
              .keyUntrusted, .keyWrongInstallation, .keyMismatch, .formatUnsupported, .metadataInvalid, .requestPathInvalid,
              .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .leftoverPruned,
              // A batch file that differs from, or is missing in, the signed manifest.
-             .digestMismatch, .extraFile, .beyondHead:
+             .digestMismatch, .extraFile, .beyondHead,
+             // A second entry at a sequence the ledger already holds with another digest.
+             .sequenceFork:
             return true
         case .leftoverTemporary, .leftoverIncomplete, .entryMissing, .strayFile, .sequenceGap, .chainBroken,
              .batchIncomplete, .manifestMalformed, .manifestUnsupported, .manifestSignatureInvalid, .manifestUntrustedKey,
-             .fileMissing, .allowedSignersMismatch:
+             .fileMissing, .allowedSignersMismatch,
+             // Genuine entries after a hole: sent, and the hole reported.
+             .sequenceGapLedger:
             return false
         }
     }
 
-    /// Verifies `directory` with `SpoolVerifier`, applying trust on first use within the spool: an
-    /// installation not pinned yet is pinned to the key of its first valid entry, and its entries
-    /// signed by another key are quarantined.
+    /// Verifies `directory`: a spool (with `SpoolVerifier`), a batch folder, or a folder of batch
+    /// folders (with `BatchVerifier`, each against its signed manifest). Applies trust on first use
+    /// within the scan: an installation not pinned yet is pinned to the key of its first valid
+    /// entry, and its entries signed by another key are quarantined. Against `holdings`, what the
+    /// ledger already holds: an entry at a sequence it holds with another digest is a fork
+    /// (quarantined), and sequences missing between its chain and the scan's are a gap (reported).
     /// - Parameters:
     ///   - keepBytes: how many bytes of verified entries to keep in memory for sending.
     ///   - onAccepted: called with each accepted entry as soon as its batch is verified, in name
     ///     order, on the calling thread (so sending can start before the whole spool is verified).
-    public static func run(directory: String, trust: TrustSource, keepBytes: Int = 0,
+    public static func run(directory: String, trust: TrustSource, holdings: LedgerHoldings = .init(), keepBytes: Int = 0,
                            onAccepted: (Accepted) throws -> Void = { _ in }) throws -> SpoolScan {
-        var accepted: [Accepted] = []
-        var quarantined: [Quarantined] = []
+        var scan = SpoolScan(report: .init(directory: directory))
         var extraProblems: [SpoolProblem] = []
-        var newPins: [String: SSHPublicKey] = [:]
         var validNames = Set<EntryName>()
+        // The digest accepted at each name in this scan: a batch exported twice is sent once.
+        var acceptedDigests: [EntryName: EntryDigest] = [:]
         var pinned: [String: SSHPublicKey] = [:]
         var firstUse = false
         if case .firstUse(let pins) = trust { pinned = pins; firstUse = true }
         var kept = 0
-        let report = try SpoolVerifier(trust: trust.trust, batchSize: 2048).verify(directory: directory) { entry in
+        func quarantine(_ entry: SpoolEntry, _ code: ProblemCode, _ message: String, file: String) {
+            scan.quarantined.append(Quarantined(name: entry.name, digest: entry.digest, code: code, message: message, file: entry.name.entryFile))
+            extraProblems.append(SpoolProblem(code: code, file: file, message: message))
+        }
+        // `prefix` is the entry's folder relative to `directory`, for the problems it names.
+        func consider(_ entry: SpoolEntry, folder: String, prefix: String) throws {
             validNames.insert(entry.name)
             let installation = entry.name.installation, key = entry.signature.publicKey
+            let file = prefix + entry.name.entryFile
+            if let earlier = acceptedDigests[entry.name] {
+                if earlier != entry.digest {
+                    quarantine(entry, .sequenceFork, "has digest \(entry.digest), but another entry \(entry.name.sequence) of installation \(installation) with digest \(earlier) is in this scan: two different entries at one sequence (a state directory restored from a backup?); quarantined, never sent", file: file)
+                }
+                return
+            }
+            if let held = try holdings.digests(at: entry.name).first(where: { $0 != entry.digest }) {
+                quarantine(entry, .sequenceFork, "has digest \(entry.digest), but the ledger already holds entry \(entry.name.sequence) of installation \(installation) with digest \(held): two different entries at one sequence (a state directory restored from a backup?); quarantined, never sent", file: file)
+                return
+            }
             if firstUse {
                 if let pin = pinned[installation] {
                     if pin != key {
                         // Only possible within this scan: the ledger's pins were checked by the verifier.
-                        let message = "signed by key \(key.fingerprint), but installation \(installation) was pinned to \(pin.fingerprint) by its first entry in this spool"
-                        quarantined.append(Quarantined(name: entry.name, digest: entry.digest, code: .keyNotPinned, message: message, file: entry.name.entryFile))
-                        extraProblems.append(SpoolProblem(code: .keyNotPinned, file: entry.name.entryFile, message: message))
+                        quarantine(entry, .keyNotPinned, "signed by key \(key.fingerprint), but installation \(installation) was pinned to \(pin.fingerprint) by its first entry in this spool", file: file)
                         return
                     }
                 } else {
                     pinned[installation] = key
-                    newPins[installation] = key
+                    scan.newPins[installation] = key
                 }
             }
+            acceptedDigests[entry.name] = entry.digest
             let size = entry.body.count + entry.metadataLine.count + 256
             let keep = kept + size <= keepBytes
             if keep { kept += size }
-            let item = Accepted(name: entry.name, digest: entry.digest, key: key,
-                                productVersion: entry.metadata.productVersion, entry: keep ? entry : nil)
-            accepted.append(item)
+            let item = Accepted(name: entry.name, digest: entry.digest, key: key, productVersion: entry.metadata.productVersion,
+                                entry: keep ? entry : nil, folder: folder)
+            scan.accepted.append(item)
             try onAccepted(item)
         }
-        var scan = SpoolScan(report: report)
-        scan.accepted = accepted
-        scan.quarantined = quarantined
-        scan.newPins = newPins
-        scan.problems = report.problems + extraProblems
+
+        // The ranges of each installation's chain this scan covers, for the gap check.
+        var covered: [String: [Covered]] = [:]
+        var problems: [SpoolProblem] = []
+        if try BatchVerifier.holdsBatches(directory) {
+            let single = BatchVerifier.isBatch(directory)
+            let verifier = BatchVerifier(trust: batchTrust(trust))
+            var installations: [String: SpoolVerifier.Report.Installation] = [:]
+            for folder in try BatchVerifier.batches(in: directory) {
+                let prefix = single ? "" : FileSystem.name(of: folder) + "/"
+                let batch = try verifier.verify(batch: folder) { entry in
+                    if entry.metadata.kind == .tombstone, let tombstone = TombstoneBody.decode(entry.body, entry: entry.metadata) {
+                        scan.report.declaredLosses.append(.init(installation: entry.name.installation, tombstone: entry.name.sequence,
+                                                                dropped: tombstone.dropped, reason: tombstone.reason))
+                    }
+                    try consider(entry, folder: folder, prefix: prefix)
+                }
+                problems += batch.problems.map { SpoolProblem(code: $0.code, file: prefix + $0.file, message: $0.message) }
+                scan.report.validEntries += batch.validEntries
+                guard let installation = batch.installation, let first = batch.first, let last = batch.last else { continue }
+                scan.report.entries += Int(last - first + 1)
+                covered[installation, default: []].append(Covered(range: SequenceRange(first: first, last: last), prefix: prefix))
+                var summary = installations[installation] ?? .init(installation: installation, entries: 0, firstSequence: first, lastSequence: last)
+                summary.entries += Int(last - first + 1)
+                summary.firstSequence = min(summary.firstSequence, first)
+                summary.lastSequence = max(summary.lastSequence, last)
+                installations[installation] = summary
+            }
+            scan.report.installations = installations.values.sorted { $0.installation < $1.installation }
+            scan.report.problems = problems
+        } else {
+            scan.report = try SpoolVerifier(trust: trust.trust, batchSize: 2048).verify(directory: directory) { entry in
+                try consider(entry, folder: directory, prefix: "")
+            }
+            problems = scan.report.problems
+            for installation in scan.report.installations {
+                covered[installation.installation] = [Covered(range: SequenceRange(first: installation.firstSequence, last: installation.lastSequence), prefix: "")]
+            }
+        }
+        extraProblems += gaps(covered: covered, holdings: holdings, declared: scan.report.declaredLosses, directory: directory)
+        scan.problems = problems + extraProblems
         // Every entry the verifier did not pass has a problem naming one of its two files.
         var seen = Set<EntryName>()
-        for problem in report.problems where quarantines(problem.code) {
-            guard let name = EntryName(fileName: problem.file), !validNames.contains(name), seen.insert(name).inserted else { continue }
+        for problem in problems where quarantines(problem.code) {
+            guard let name = EntryName(fileName: FileSystem.name(of: problem.file)), !validNames.contains(name), seen.insert(name).inserted else { continue }
             scan.quarantined.append(Quarantined(name: name, digest: nil, code: problem.code, message: problem.message, file: problem.file))
         }
         scan.problems.sort { ($0.file, $0.code.rawValue) < ($1.file, $1.code.rawValue) }
         return scan
+    }
+
+    /// Batch manifests are signed in their own namespace: under trust on first use, the pinned
+    /// keys (or, unpinned, any key) may sign them as well as entries.
+    static func batchTrust(_ trust: TrustSource) -> any SignerTrust {
+        switch trust {
+        case .allowedSigners(let signers): return signers
+        case .firstUse(let pins): return FirstUseTrust(pins: pins, namespaces: [SpoolEntry.namespace, BatchManifest.namespace])
+        }
+    }
+
+    /// Sequences missing between what the ledger holds and what the scan covers, or between the
+    /// scan's own batches, that no tombstone declares removed. The entries after a gap are genuine
+    /// and still sent; the gap is reported so that the operator looks for the missing batch.
+    struct Covered {
+        var range: SequenceRange
+        /// The folder of the batch, relative to the scanned directory.
+        var prefix: String
+    }
+
+    static func gaps(covered: [String: [Covered]], holdings: LedgerHoldings, declared: [SpoolVerifier.Report.DeclaredLoss],
+                     directory: String) -> [SpoolProblem] {
+        var problems: [SpoolProblem] = []
+        for (installation, ranges) in covered.sorted(by: { $0.key < $1.key }) {
+            let losses = (holdings.declaredLosses[installation] ?? []) + declared.filter { $0.installation == installation }.map(\.dropped)
+            var reach = holdings.highest[installation]
+            var fromLedger = true
+            for (range, prefix) in ranges.sorted(by: { $0.range.first < $1.range.first }).map({ ($0.range, $0.prefix) }) {
+                if let reached = reach, range.first > reached + 1 {
+                    let missing = SequenceRange.subtract(losses, from: [SequenceRange(first: reached + 1, last: range.first - 1)])
+                    let names = missing.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)...\($0.last)" }.joined(separator: ", ")
+                    let file = prefix + EntryName(installation: installation, sequence: range.first).entryFile
+                    let one = missing.count == 1 && missing[0].first == missing[0].last
+                    if !missing.isEmpty, fromLedger {
+                        problems.append(SpoolProblem(code: .sequenceGapLedger, file: file, message: "\(one ? "entry" : "entries") \(names) of installation \(installation) \(one ? "is" : "are") missing: the ledger holds its entries up to \(reached), and \(directory) starts at \(range.first); upload the batch or spool that holds them (the entries after the gap are still sent)"))
+                    } else if !missing.isEmpty {
+                        problems.append(SpoolProblem(code: .sequenceGap, file: file, message: "\(one ? "entry" : "entries") \(names) of installation \(installation) \(one ? "is" : "are") missing between the batches in \(directory): no batch holds them and no tombstone declares them removed"))
+                    }
+                }
+                if reach.map({ range.last > $0 }) ?? true {
+                    reach = range.last
+                    fromLedger = false
+                }
+            }
+        }
+        return problems
     }
 }

@@ -134,7 +134,7 @@ public final class Uploader {
             case .allowedSigners(let signers): recheck = signers
             case .firstUse: recheck = SingleSignerTrust(key: work.key, principal: work.name.installation)
             }
-            switch Self.open(work.name, in: directory, trust: recheck) {
+            switch Self.open(work.name, in: work.folder, trust: recheck) {
             case .success(let opened): entry = opened
             case .failure(let problem):
                 return record(.quarantined, reason: "\(problem.code): \(problem.message) (checked again before sending)", sent: false)

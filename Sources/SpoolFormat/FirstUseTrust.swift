@@ -7,12 +7,17 @@
 public struct FirstUseTrust: SignerTrust {
     /// Installation ID → the key its first accepted entry was signed with.
     public var pins: [String: SSHPublicKey]
+    /// What the installation keys may sign: entries, and for batch folders their manifests.
+    public var namespaces: Set<String>
 
-    public init(pins: [String: SSHPublicKey] = [:]) { self.pins = pins }
-
-    public func allows(_ key: SSHPublicKey, principal: String, namespace: String) -> Bool {
-        namespace == SpoolEntry.namespace && (pins[principal].map { $0 == key } ?? true)
+    public init(pins: [String: SSHPublicKey] = [:], namespaces: Set<String> = [SpoolEntry.namespace]) {
+        self.pins = pins
+        self.namespaces = namespaces
     }
 
-    public func knows(_ key: SSHPublicKey, namespace: String) -> Bool { namespace == SpoolEntry.namespace }
+    public func allows(_ key: SSHPublicKey, principal: String, namespace: String) -> Bool {
+        namespaces.contains(namespace) && (pins[principal].map { $0 == key } ?? true)
+    }
+
+    public func knows(_ key: SSHPublicKey, namespace: String) -> Bool { namespaces.contains(namespace) }
 }

@@ -42,6 +42,9 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
     case digestMismatch = "digest_mismatch"
     case beyondHead = "beyond_head"
     case allowedSignersMismatch = "allowed_signers_mismatch"
+    // What the uploader's ledger already holds, against a new spool or batch.
+    case sequenceGapLedger = "sequence_gap_ledger"
+    case sequenceFork = "sequence_fork"
 
     public var description: String { rawValue }
 
@@ -54,7 +57,7 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
              .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .entryMissing, .strayFile,
              .sequenceGap, .chainBroken, .batchIncomplete, .manifestMalformed, .manifestUnsupported,
              .manifestSignatureInvalid, .manifestUntrustedKey, .fileMissing, .extraFile, .digestMismatch, .beyondHead,
-             .allowedSignersMismatch:
+             .allowedSignersMismatch, .sequenceGapLedger, .sequenceFork:
             return false
         }
     }

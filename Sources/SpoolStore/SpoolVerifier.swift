@@ -33,6 +33,8 @@ public struct SpoolVerifier: Sendable {
 
         public var isClean: Bool { problems.isEmpty }
 
+        public init(directory: String) { self.directory = directory }
+
         /// A tombstone's declaration: entries `first...last` were removed because of `reason`.
         /// Encoded flat (`installation`, `tombstone`, `first`, `last`, `reason`), as `--json` prints it.
         public struct DeclaredLoss: Sendable, Codable, Equatable {

@@ -15,16 +15,16 @@ struct LedgerOptions: ParsableArguments {
 
 /// Whom to trust, and the spool to read.
 struct SpoolTrustOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("The spool directory (as carried out).", valueName: "dir"))
+    @Argument(help: ArgumentHelp("A spool directory (as carried out), a batch folder of 'spooler export', or a folder holding batch folders.", valueName: "dir"))
     var directory: String
 
-    @Option(help: ArgumentHelp("Trust exactly the keys of this OpenSSH allowed_signers file, per installation. Without it: trust on first use, with the keys pinned in the ledger.", valueName: "file"))
+    @Option(help: ArgumentHelp("Trust exactly the keys of this OpenSSH allowed_signers file, per installation. Without it: the keys pinned in the ledger ('uploader trust'), else trust on first use.", valueName: "file"))
     var allowedSigners: String?
 
     /// A missing spool is a failure at run time, not a usage error: the command line was fine.
     func checkDirectory() throws {
         guard FileSystem.isDirectory(directory) else {
-            throw RuntimeFailure("spool directory '\(directory)' does not exist or is not a directory")
+            throw RuntimeFailure("spool or batch directory '\(directory)' does not exist or is not a directory")
         }
     }
 

@@ -8,14 +8,16 @@ import SpoolStore
 extension UploaderCommand {
     struct Upload: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Verify a spool and replay its entries to the endpoint; resume with the ledger.",
+            abstract: "Verify a spool or exported batches and replay their entries to the endpoint; resume with the ledger.",
             discussion: """
-                Entries that fail verification are quarantined in the ledger with the reason and never sent. \
+                Entries that fail verification are quarantined in the ledger with the reason and never sent, and so is \
+                a fork: an entry at a sequence the ledger already holds with another digest (sequence_fork). Entries \
+                after a gap in what the ledger holds (sequence_gap_ledger) are genuine and sent; the gap is reported. \
                 Each entry is replayed with its recorded method and path, its exact body, the Spool-Metadata and \
                 Spool-Signature headers and Idempotency-Key set to its digest (docs/PROTOCOL.md). Failed attempts are \
                 retried with exponential backoff and jitter, honouring Retry-After, until everything is delivered \
                 or rejected, or the next attempt is further away than --max-wait; the next run resumes. \
-                Exit status: 0 all delivered, 1 entries rejected or quarantined, 2 usage error, \
+                Exit status: 0 all delivered, 1 entries rejected or quarantined or a gap before them, 2 usage error, \
                 75 entries still waiting for a retry (run again later).
                 """)
 
@@ -102,7 +104,8 @@ extension UploaderCommand {
                 printProblems(scan, directory: spool.directory)
                 print(Self.line(summary))
             }
-            if summary.rejected > 0 || summary.quarantined > 0 { throw ExitCode(ExitStatus.problems) }
+            // A gap before the entries sent: they were delivered, but the missing ones must be found.
+            if summary.rejected > 0 || summary.quarantined > 0 || scan.hasLedgerGap { throw ExitCode(ExitStatus.problems) }
             if summary.waiting > 0 { throw ExitCode(ExitStatus.retryLater) }
         }
 

@@ -40,7 +40,7 @@ final class ScanHandOff: @unchecked Sendable {
                 pins.removeAll()
             }
             let result = Result<Outcome, any Error> {
-                let scan = try SpoolScan.run(directory: directory, trust: trust, keepBytes: options.keepBytes) { accepted in
+                let scan = try SpoolScan.run(directory: directory, trust: trust, holdings: try ledger.holdings(), keepBytes: options.keepBytes) { accepted in
                     batch.append(accepted)
                     if pinKeys { pins[accepted.name.installation] = accepted.key }
                     if batch.count >= Self.batchSize { try handOver() }

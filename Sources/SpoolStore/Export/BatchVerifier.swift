@@ -55,7 +55,19 @@ public struct BatchVerifier: Sendable {
         return found.sorted().map { path + "/" + $0 }
     }
 
-    public func verify(batch path: String) throws -> Report {
+    /// True when `path` is a batch folder or holds batch folders (rather than a spool).
+    public static func holdsBatches(_ path: String) throws -> Bool {
+        if isBatch(path) { return true }
+        var found = false
+        try FileSystem.forEachName(in: path) { name, _ in
+            if !found, FileSystem.isDirectory(path + "/" + name), isBatch(path + "/" + name) { found = true }
+        }
+        return found
+    }
+
+    /// - Parameter onValid: called with each entry that passed every check, in sequence order
+    ///   (the uploader sends exactly these).
+    public func verify(batch path: String, onValid: (SpoolEntry) throws -> Void = { _ in }) throws -> Report {
         var report = Report(batch: path)
         func problem(_ code: ProblemCode, _ file: String, _ message: String) {
             report.problems.append(SpoolProblem(code: code, file: file, message: message))
@@ -157,6 +169,7 @@ public struct BatchVerifier: Sendable {
                 problem(.chainBroken, name.entryFile, "links previous digest \(entry.metadata.previous), not \(before)")
             } else {
                 report.validEntries += 1
+                try onValid(entry)
             }
             if name.sequence == manifest.last, entry.digest != manifest.head {
                 problem(.chainBroken, name.entryFile, "has digest \(entry.digest) but the manifest's head is \(manifest.head)")
