@@ -91,7 +91,7 @@ struct ConformanceTests {
         try JSONDecoder().decode(SpoolExpectation.self, from: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/spools/\(name)/expected.json")))
     }
 
-    @Test("spooler verify --allowed-signers gives each spool's expected verdict", .timeLimit(.minutes(1)))
+    @Test("spooler verify --allowed-signers gives each spool's expected verdict", .timeLimit(.minutes(3)))
     func spoolerVerify() throws {
         let temp = try TemporaryDirectory()
         let cases = try Self.spoolCases()
@@ -102,7 +102,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("uploader verify --allowed-signers gives each spool's expected problems and exit status", .timeLimit(.minutes(1)))
+    @Test("uploader verify --allowed-signers gives each spool's expected problems and exit status", .timeLimit(.minutes(3)))
     func uploaderVerify() throws {
         let temp = try TemporaryDirectory()
         for name in try Self.spoolCases() {
@@ -113,7 +113,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("the server half of the contract gives each request's expected refusal code", .timeLimit(.minutes(1)))
+    @Test("the server half of the contract gives each request's expected refusal code", .timeLimit(.minutes(3)))
     func serverHalf() throws {
         let reader = EntryRequestReader(trust: try AllowedSigners(contentsOf: Self.folder + "/requests/allowed_signers"))
         for (name, request, expected) in try Self.requestCases() where expected.code != "body_too_large" {
@@ -127,7 +127,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("the receiver answers each request with the expected status and code", .timeLimit(.minutes(1)))
+    @Test("the receiver answers each request with the expected status and code", .timeLimit(.minutes(3)))
     func receiverInProcess() async throws {
         let temp = try TemporaryDirectory()
         var configuration = ReceiverConfiguration(port: 0, databasePath: temp.file("receiver.sqlite"))
@@ -146,7 +146,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("the real receiver over HTTP answers each request with the expected status and code", .timeLimit(.minutes(1)))
+    @Test("the real receiver over HTTP answers each request with the expected status and code", .timeLimit(.minutes(3)))
     func receiverOverHTTP() async throws {
         let temp = try TemporaryDirectory()
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--allowed-signers", Self.folder + "/requests/allowed_signers"])

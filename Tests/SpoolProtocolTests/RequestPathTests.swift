@@ -84,7 +84,7 @@ struct RequestPathTests {
 
     /// `collect` (the built spooler) signs exactly the paths the rule accepts; what it signs,
     /// `verify` passes and the receiver stores; what the rule refuses, collect refuses by name.
-    @Test("everything collect signs, verify and the receiver accept; collect refuses what the rule refuses", .timeLimit(.minutes(1)))
+    @Test("everything collect signs, verify and the receiver accept; collect refuses what the rule refuses", .timeLimit(.minutes(3)))
     func collectVerifyReceive() async throws {
         let work = try TemporaryDirectory("request-path")
         let spool = work.file("Spool"), state = work.file("state")
