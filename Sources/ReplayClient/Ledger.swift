@@ -127,6 +127,8 @@ public final class Ledger: Sendable {
         public var key: SSHPublicKey
         public var attempts: Int
         public var due: Date
+        /// When the ledger first saw the entry: give-up is by age.
+        public var firstSeen: Date
         /// The verified entry, when the scan kept it in memory.
         public var entry: SpoolEntry?
     }
@@ -170,9 +172,16 @@ public final class Ledger: Sendable {
                     reason = CASE WHEN state = 'quarantined' OR (?8 AND state = 'rejected') THEN NULL ELSE reason END,
                     attempts = CASE WHEN ?8 AND state = 'rejected' THEN 0 ELSE attempts END,
                     nextAttempt = CASE WHEN ?8 AND state = 'rejected' THEN NULL ELSE nextAttempt END
-                RETURNING id, state, attempts, nextAttempt
+                RETURNING id, state, attempts, nextAttempt, firstSeen
+                """)
+            // A valid entry supersedes the quarantine verdicts of earlier scans on the same file
+            // (unreadable then, fixed since): status shows the latest verdict, counted once.
+            let superseded = try db.cachedStatement(sql: """
+                DELETE FROM entry WHERE state = 'quarantined' AND installation = ? AND sequence = ? AND digest IS NOT ?
+                    AND NOT EXISTS (SELECT 1 FROM attempt WHERE attempt.entry = entry.id)
                 """)
             for entry in accepted {
+                try superseded.execute(arguments: [entry.name.installation, Int64(entry.name.sequence), entry.digest.description])
                 let row = try Row.fetchOne(insert, arguments: [
                     entry.digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile,
                     entry.productVersion, time, time, retryRejected,
@@ -185,7 +194,8 @@ public final class Ledger: Sendable {
                     let next: Double? = row["nextAttempt"]
                     registration.work.append(Work(
                         id: row["id"], name: entry.name, digest: entry.digest, key: entry.key, attempts: row["attempts"],
-                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now, entry: entry.entry))
+                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now,
+                        firstSeen: Date(timeIntervalSince1970: row["firstSeen"]), entry: entry.entry))
                 }
             }
             return registration
@@ -212,12 +222,13 @@ public final class Ledger: Sendable {
                         WHERE state IN ('pending', 'retrying', 'quarantined')
                         """, arguments: [digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile, reason, time, time])
                 } else {
-                    // Unreadable entries have no digest: one row per file name and reason.
+                    // Unreadable entries have no digest: one row per file name, with the latest reason.
                     let existing = try Int64.fetchOne(db, sql: """
-                        SELECT id FROM entry WHERE digest IS NULL AND state = 'quarantined' AND installation = ? AND sequence = ? AND reason = ?
-                        """, arguments: [entry.name.installation, Int64(entry.name.sequence), reason])
+                        SELECT id FROM entry WHERE digest IS NULL AND state = 'quarantined' AND installation = ? AND sequence = ?
+                        """, arguments: [entry.name.installation, Int64(entry.name.sequence)])
                     if let existing {
-                        try db.execute(sql: "UPDATE entry SET updated = ? WHERE id = ?", arguments: [time, existing])
+                        try db.execute(sql: "UPDATE entry SET reason = ?, file = ?, updated = ? WHERE id = ?",
+                                       arguments: [reason, entry.name.entryFile, time, existing])
                     } else {
                         try db.execute(sql: """
                             INSERT INTO entry (digest, installation, sequence, file, state, reason, firstSeen, updated)
@@ -246,6 +257,9 @@ public final class Ledger: Sendable {
         public var reason: String?
         /// False for checks that fail before anything is sent (the file changed): no attempt row.
         public var sent: Bool = true
+        /// False for a failure while the endpoint answers nothing at all: recorded, but not counted
+        /// against the entry (an outage is the endpoint's problem, not the entry's).
+        public var counted: Bool = true
 
         public init(entry: Int64, at: Date, status: Int? = nil, error: String? = nil, latency: TimeInterval,
                     state: LedgerEntryState, nextAttempt: Date? = nil, reason: String? = nil, sent: Bool = true) {
@@ -278,7 +292,7 @@ public final class Ledger: Sendable {
                     try insert.execute(arguments: [attempt.entry, at, attempt.status, attempt.error, attempt.latency * 1000])
                 }
                 try update.execute(arguments: [
-                    attempt.state.rawValue, attempt.sent ? 1 : 0, attempt.nextAttempt?.timeIntervalSince1970, attempt.status,
+                    attempt.state.rawValue, attempt.sent && attempt.counted ? 1 : 0, attempt.nextAttempt?.timeIntervalSince1970, attempt.status,
                     attempt.error, attempt.reason, at, attempt.state.rawValue, at, attempt.entry,
                 ])
             }

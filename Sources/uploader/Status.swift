@@ -17,6 +17,10 @@ extension UploaderCommand {
         @Flag(help: "Print the status as JSON.")
         var json = false
 
+        func validate() throws {
+            try BoundedOption.check(errors, "--errors", in: 0...100_000)
+        }
+
         func run() throws {
             let path = ledgerOptions.path
             guard FileSystem.exists(path) else {
