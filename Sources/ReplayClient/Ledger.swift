@@ -42,10 +42,27 @@ public final class Ledger: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            if !readOnly { try Self.migrator.migrate(pool) }
+            if readOnly {
+                // An empty file opens as an empty database: without the tables it is no ledger.
+                guard try pool.read({ try $0.tableExists("entry") }) else {
+                    throw LedgerError(path: path, kind: .damaged, reason: "holds no uploader ledger (an empty file, or another database)")
+                }
+            } else {
+                try Self.migrator.migrate(pool)
+            }
         } catch {
-            throw LedgerError(path: path, reason: "\(error)")
+            throw LedgerError(path: path, error)
         }
+    }
+
+    /// Reads in a snapshot; a failure of the database becomes a ``LedgerError`` naming the ledger.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch { throw LedgerError(path: path, error) }
+    }
+
+    /// Writes in one transaction; a failure of the database becomes a ``LedgerError`` naming the ledger.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch { throw LedgerError(path: path, error) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -106,7 +123,7 @@ public final class Ledger: Sendable {
     // MARK: Pins
 
     public func pins() throws -> [String: SSHPublicKey] {
-        try pool.read { db in
+        try read { db in
             var pins: [String: SSHPublicKey] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT installation, publicKey FROM pinnedKey") {
                 let line: String = row["publicKey"]
@@ -155,7 +172,7 @@ public final class Ledger: Sendable {
     /// installations (trust on first use; an existing pin is kept). Returns the entries to send.
     public func register(accepted: [SpoolScan.Accepted], pins: [String: SSHPublicKey], now: Date = Date(),
                          retryRejected: Bool = false) throws -> Registration {
-        try pool.write { db in
+        try write { db in
             let time = now.timeIntervalSince1970
             var registration = Registration()
             for (installation, key) in pins {
@@ -205,7 +222,7 @@ public final class Ledger: Sendable {
     /// Records quarantined entries with their reasons, and the losses tombstones declare, in one
     /// transaction. Returns how many entries are quarantined.
     public func register(quarantined: [SpoolScan.Quarantined], declaredLosses: [SpoolVerifier.Report.DeclaredLoss], now: Date = Date()) throws -> Int {
-        try pool.write { db in
+        try write { db in
             let time = now.timeIntervalSince1970
             // Sequences that tombstones declare removed on purpose: lost, not missing.
             for loss in declaredLosses {
@@ -278,7 +295,7 @@ public final class Ledger: Sendable {
     /// Records attempts and their entries' new states in one transaction.
     public func record(_ attempts: [AttemptRecord]) throws {
         guard !attempts.isEmpty else { return }
-        try pool.write { db in
+        try write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO attempt (entry, at, status, error, latencyMs) VALUES (?, ?, ?, ?, ?)")
             let update = try db.cachedStatement(sql: """
                 UPDATE entry SET state = ?, attempts = attempts + ?, nextAttempt = ?, lastStatus = coalesce(?, lastStatus),
@@ -301,7 +318,7 @@ public final class Ledger: Sendable {
 
     /// Every recorded attempt of the entry with `digest`, oldest first (for tests and audits).
     public func attempts(digest: EntryDigest) throws -> [(at: Date, status: Int?, error: String?)] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT attempt.at, attempt.status, attempt.error FROM attempt JOIN entry ON entry.id = attempt.entry
                 WHERE entry.digest = ? ORDER BY attempt.id
@@ -310,11 +327,61 @@ public final class Ledger: Sendable {
     }
 }
 
+/// A ledger that cannot be used, said without SQL: which ledger, what is wrong, what to do.
 public struct LedgerError: Error, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// Not a readable SQLite database, or not a ledger: move it aside.
+        case damaged
+        /// Locked by another process for longer than we wait: try again later.
+        case busy
+        /// Any other failure (a directory that cannot be created, a full disk).
+        case failed
+    }
+
     public var path: String
+    public var kind: Kind
     public var reason: String
 
+    public init(path: String, kind: Kind, reason: String) {
+        self.path = path
+        self.kind = kind
+        self.reason = reason
+    }
+
+    /// Classifies a failure of the database; a ``LedgerError`` passes through unchanged.
+    init(path: String, _ error: any Error) {
+        if let error = error as? LedgerError {
+            self = error
+            return
+        }
+        guard let error = error as? DatabaseError else {
+            self.init(path: path, kind: .failed, reason: "\(error)")
+            return
+        }
+        switch error.resultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_FORMAT:
+            self.init(path: path, kind: .damaged, reason: "is not a readable SQLite database")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            self.init(path: path, kind: .busy, reason: "is locked by another process")
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+            self.init(path: path, kind: .failed, reason: "cannot be opened for reading and writing")
+        case .SQLITE_FULL, .SQLITE_IOERR:
+            self.init(path: path, kind: .failed, reason: "cannot be written (disk full or I/O error)")
+        default:
+            self.init(path: path, kind: .failed, reason: error.message ?? "SQLite error \(error.resultCode.rawValue)")
+        }
+    }
+
     public var description: String {
-        "ledger \(path): \(reason). Choose another file with --ledger FILE or UPLOADER_LEDGER"
+        switch kind {
+        case .damaged:
+            return "ledger \(path) is damaged: it \(reason). Move it aside (keep it: it holds the upload history) "
+                + "and run upload again with a new ledger: entries are sent again and the endpoint stores each once; "
+                + "or choose another file with --ledger FILE or UPLOADER_LEDGER"
+        case .busy:
+            return "ledger \(path) \(reason); try again once it is done"
+        case .failed:
+            return "ledger \(path) \(reason). Choose another file with --ledger FILE or UPLOADER_LEDGER"
+        }
     }
 }

@@ -54,3 +54,26 @@ func printProblems(_ scan: SpoolScan, directory: String) {
         print(VerifyOutput.line(for: problem, in: directory))
     }
 }
+
+/// Says a ledger problem the way the exit statuses mean it: busy (another process holds it) is
+/// 75, try again; damaged or unusable is 1, with what to do.
+func withLedger<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as LedgerError {
+        throw error.kind == .busy ? TemporaryFailure(error.description) as any Error : RuntimeFailure(error.description)
+    } catch let error as LedgerLock.Busy {
+        throw TemporaryFailure(error.description)
+    }
+}
+
+/// As ``withLedger(_:)``, for the upload.
+func withLedger<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as LedgerError {
+        throw error.kind == .busy ? TemporaryFailure(error.description) as any Error : RuntimeFailure(error.description)
+    } catch let error as LedgerLock.Busy {
+        throw TemporaryFailure(error.description)
+    }
+}

@@ -21,7 +21,9 @@ extension UploaderCommand {
             try BoundedOption.check(errors, "--errors", in: 0...100_000)
         }
 
-        func run() throws {
+        func run() throws { try withLedger { try show() } }
+
+        func show() throws {
             let path = ledgerOptions.path
             guard FileSystem.exists(path) else {
                 throw RuntimeFailure("no ledger at \(path): nothing was uploaded with it yet (pass --ledger FILE or set UPLOADER_LEDGER)")

@@ -82,7 +82,9 @@ extension UploaderCommand {
             try BoundedOption.check(connectTimeout, "--connect-timeout", in: BoundedOption.seconds, unit: "seconds")
         }
 
-        func run() async throws {
+        func run() async throws { try await withLedger { try await upload() } }
+
+        func upload() async throws {
             try spool.checkDirectory()
             if let caFile {
                 do {
