@@ -30,8 +30,9 @@ public func buildApplication(
     router.on("**", method: .put) { request, context in await receiver.receive(request, context: context) }
     let host = configuration.host
     let limits = configuration.limits
+    let idle = IdleConnections()
     let http1 = HTTP1Channel.Configuration(
-        additionalChannelHandlers: [RequestDeadlines(limits: limits, logger: logger)],
+        additionalChannelHandlers: [RequestDeadlines(limits: limits, idle: idle, logger: logger)],
         idleTimeout: TimeAmount.nanoseconds(Int64(limits.idleTimeout.seconds * 1e9)))
     var server: HTTPServerBuilder = .http1(configuration: http1)
     if let files = configuration.tls {
@@ -50,7 +51,7 @@ public func buildApplication(
         router: router,
         server: server,
         configuration: .init(address: .hostname(host, port: configuration.port), serverName: "telemetry-spool-receiver",
-                             availableConnectionsDelegate: ConnectionCap(maximum: limits.maxConnections, logger: logger)),
+                             availableConnectionsDelegate: ConnectionCap(maximum: limits.maxConnections, idle: idle, logger: logger)),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             onListening("\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)")
@@ -134,8 +135,10 @@ final class EntryReceiver: Sendable {
                 // Bad chunk sizes and the like: the client's fault, never the store's.
                 throw Refusal(status: .badRequest, code: "malformed_request", message: "the request is not valid HTTP/1.1 (\(error))")
             } catch {
-                // The connection ended before the body did: nobody is left to answer.
-                logger.info("client went away before its request was complete", metadata: ["error": "\(error)"])
+                // The connection ended before the body did (the client left, a timeout closed it,
+                // or shutdown cut it short): nobody is left to answer.
+                logger.info(Task.isCancelled ? "request cut short by shutdown" : "client went away before its request was complete",
+                            metadata: ["error": "\(error)"])
                 counters.countAbandoned()
                 return Response(status: .badRequest)
             }

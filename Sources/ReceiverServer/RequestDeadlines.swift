@@ -1,3 +1,4 @@
+import Foundation
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -20,27 +21,37 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     enum Phase { case idle, head, body, answering }
 
     let limits: ConnectionLimits
+    let idle: IdleConnections
     let logger: Logger
     private var phase = Phase.idle
     private var timer: Scheduled<Void>?
 
-    init(limits: ConnectionLimits, logger: Logger) {
+    init(limits: ConnectionLimits, idle: IdleConnections, logger: Logger) {
         self.limits = limits
+        self.idle = idle
         self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let watch = FirstByteWatch { [self] in requestStarted(context: context) }
         try? context.pipeline.syncOperations.addHandler(watch, position: .first)
+        idle.markIdle(context.channel)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
+        idle.remove(context.channel)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idle.remove(context.channel)
+        context.fireChannelInactive()
     }
 
     /// The first bytes of a request (or of the TLS handshake) arrived.
     private func requestStarted(context: ChannelHandlerContext) {
         guard phase == .idle else { return }
+        idle.remove(context.channel)
         phase = .head
         arm(limits.headerTimeout, context: context, what: "request head (request line and header fields)", option: "--header-timeout")
     }
@@ -61,7 +72,10 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), phase == .answering { phase = .idle }
+        if case .end = unwrapOutboundIn(data), phase == .answering {
+            phase = .idle
+            idle.markIdle(context.channel)
+        }
         context.write(data, promise: promise)
     }
 
@@ -93,22 +107,58 @@ final class FirstByteWatch: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Caps the connections open at once: beyond the cap the server stops accepting, and the
-/// connections wait in the listen backlog until one closes. Logs when the cap is reached.
+/// The connections with no request under way, oldest first: the ones to close when the
+/// connection cap is reached, so that new clients (and `GET /summary`) are served while idle
+/// keep-alive connections wait to be reused.
+final class IdleConnections: @unchecked Sendable {
+    private let lock = NSLock()
+    private var channels: [ObjectIdentifier: (channel: any Channel, since: NIODeadline)] = [:]
+
+    func markIdle(_ channel: any Channel) {
+        lock.withLock { channels[ObjectIdentifier(channel)] = (channel, .now()) }
+    }
+
+    func remove(_ channel: any Channel) {
+        _ = lock.withLock { channels.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// Closes the connection idle the longest; returns false when none is idle.
+    func closeOldest() -> Bool {
+        let oldest: (any Channel)? = lock.withLock {
+            guard let (key, value) = channels.min(by: { $0.value.since < $1.value.since }) else { return nil }
+            channels.removeValue(forKey: key)
+            return value.channel
+        }
+        oldest?.close(promise: nil)
+        return oldest != nil
+    }
+}
+
+/// Caps the connections open at once. At the cap the connection idle the longest is closed to
+/// make room; when none is idle, the server stops accepting and new connections wait in the
+/// listen backlog until one closes. Logs when the cap is reached (at most once a minute).
 struct ConnectionCap: AvailableConnectionsDelegate {
     let maximum: Int
+    let idle: IdleConnections
     let logger: Logger
     private var open = 0
+    private var lastLog: NIODeadline?
 
-    init(maximum: Int, logger: Logger) {
+    init(maximum: Int, idle: IdleConnections, logger: Logger) {
         self.maximum = maximum
+        self.idle = idle
         self.logger = logger
     }
 
     mutating func connectionOpened() {
         open += 1
-        if open == maximum {
-            logger.info("\(maximum) connections open, the limit (--max-connections): new connections wait until one closes")
+        guard open >= maximum else { return }
+        let closed = idle.closeOldest()
+        let now = NIODeadline.now()
+        if lastLog.map({ now - $0 > .seconds(60) }) ?? true {
+            lastLog = now
+            let action = closed ? "closing the connections idle the longest to make room" : "new connections wait until one closes"
+            logger.info("\(open) connections open, the limit (--max-connections): \(action)")
         }
     }
 
