@@ -123,7 +123,8 @@ final class EntryReceiver: Sendable {
         }
         do {
             let limit = configuration.maxBodyBytes
-            if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            let declaredLength = request.headers[.contentLength].flatMap(Int.init)
+            if let length = declaredLength, length > limit {
                 throw Refusal(status: .contentTooLarge, code: "body_too_large", message: "the body has \(length) bytes, more than the limit of \(limit)")
             }
             let body: ByteBuffer
@@ -131,16 +132,18 @@ final class EntryReceiver: Sendable {
                 body = try await request.collectBody(upTo: limit)
             } catch is NIOTooManyBytesError {
                 throw Refusal(status: .contentTooLarge, code: "body_too_large", message: "the body is larger than the limit of \(limit) bytes")
+            } catch HTTPParserError.invalidEOFState {
+                // The connection closed mid-body: the decoder's word for a client that left.
+                return abandoned(nil)
             } catch let error as HTTPParserError {
                 // Bad chunk sizes and the like: the client's fault, never the store's.
                 throw Refusal(status: .badRequest, code: "malformed_request", message: "the request is not valid HTTP/1.1 (\(error))")
             } catch {
-                // The connection ended before the body did (the client left, a timeout closed it,
-                // or shutdown cut it short): nobody is left to answer.
-                logger.info(Task.isCancelled ? "request cut short by shutdown" : "client went away before its request was complete",
-                            metadata: ["error": "\(error)"])
-                counters.countAbandoned()
-                return Response(status: .badRequest)
+                return abandoned(error)
+            }
+            // A body cut short ends like a complete one: the closed connection tells them apart.
+            if !context.channel.isActive || declaredLength.map({ body.readableBytes < $0 }) == true {
+                return abandoned(nil)
             }
             let entry: SpoolEntry
             do {
@@ -168,6 +171,15 @@ final class EntryReceiver: Sendable {
             logger.info("cannot store entry; answered 500", metadata: ["error": "\(error)"])
             return answer(Refusal(status: .internalServerError, code: "store_failed", message: "the receiver could not store the entry"))
         }
+    }
+
+    /// The connection ended before the body did (the client left, a timeout closed it, or
+    /// shutdown cut it short): nobody is left to answer, and the store is not at fault.
+    private func abandoned(_ error: (any Error)?) -> Response {
+        logger.info(Task.isCancelled ? "request cut short by shutdown" : "client went away before its request was complete",
+                    metadata: error.map { ["error": "\($0)"] } ?? [:])
+        counters.countAbandoned()
+        return Response(status: .badRequest)
     }
 
     private func drop(_ context: ReceiverContext) -> Response {

@@ -15,7 +15,7 @@ extension UploaderCommand {
                 Spool-Signature headers and Idempotency-Key set to its digest (docs/PROTOCOL.md). Failed attempts are \
                 retried with exponential backoff and jitter, honouring Retry-After up to --retry-cap, until everything \
                 is delivered or rejected, or the next attempt is further away than --max-wait; the next run resumes. \
-                When every request fails (10 entries in a row, or every entry of a smaller spool, with no success), \
+                When every request fails (10 entries in a row, or every entry of a smaller spool at least 3 times in all, with no success), \
                 the endpoint is paused: the run ends and no attempt counts against the entries. An entry is given \
                 up (rejected) only while the endpoint otherwise answers, after --give-up-after. \
                 Exit status: 0 all delivered, 1 entries rejected or quarantined, 2 usage error, \
