@@ -141,8 +141,8 @@ final class EntryReceiver: Sendable {
             } catch {
                 return abandoned(error)
             }
-            // A body cut short ends like a complete one: the closed connection tells them apart.
-            if !context.channel.isActive || declaredLength.map({ body.readableBytes < $0 }) == true {
+            // A body cut short can end like a complete one: its declared length tells them apart.
+            if declaredLength.map({ body.readableBytes < $0 }) == true {
                 return abandoned(nil)
             }
             let entry: SpoolEntry
