@@ -17,13 +17,14 @@ struct HostileEndpointTests {
     }
 
     /// `--timeout` covers the answer body: an endpoint that sends a status line and then a byte
-    /// every 3 s does not hold the upload beyond the limit.
-    @Test(.timeLimit(.minutes(1)))
+    /// every 3 s (for 10 minutes) does not hold the upload beyond the limit. The bound on the
+    /// run leaves room for a loaded machine; the ledger's error says the time limit cut it off.
+    @Test(.timeLimit(.minutes(2)))
     func timeoutCoversTheAnswerBody() async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 1)
         let endpoint = try RawEndpoint { socket, _ in
             socket.send("HTTP/1.1 201 Created\r\nContent-Length: 1000\r\n\r\n")
-            for _ in 0..<100 {
+            for _ in 0..<200 {
                 Thread.sleep(forTimeInterval: 3)
                 socket.send("x")
             }
@@ -32,7 +33,7 @@ struct HostileEndpointTests {
         let started = Date()
         let result = try await upload(spool, to: endpoint.url, ["--timeout", "4", "--max-attempts", "1", "--max-wait", "0"])
         let took = Date().timeIntervalSince(started)
-        #expect(took < 20, "the upload took \(took) s with --timeout 4")
+        #expect(took < 60, "the upload took \(took) s with --timeout 4")
         #expect(result.status == 75, "\(result.stdout)\(result.stderr)")
         let status = try await runUploader(["status", "--ledger", temp.file("ledger.sqlite")], in: temp)
         #expect(status.stdout.contains("no complete answer within 4.0 s (--timeout)"), "\(status.stdout)")
