@@ -375,9 +375,9 @@ public struct LedgerError: Error, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .damaged:
-            return "ledger \(path) is damaged: it \(reason). Move it aside (keep it: it holds the upload history) "
-                + "and run upload again with a new ledger: entries are sent again and the endpoint stores each once; "
-                + "or choose another file with --ledger FILE or UPLOADER_LEDGER"
+            return "ledger \(path) is damaged: it \(reason). Move it aside for inspection and run upload again: "
+                + "a new ledger is made, entries are sent again and the endpoint stores each once "
+                + "(or choose another file with --ledger FILE or UPLOADER_LEDGER)"
         case .busy:
             return "ledger \(path) \(reason); try again once it is done"
         case .failed:
