@@ -9,14 +9,16 @@ public enum ExitStatus {
     /// The command line was wrong (a bad flag or flag value): argument-parser's 64 (EX_USAGE) is
     /// mapped to 2, and the usage line is printed.
     public static let usage: Int32 = 2
-    /// `upload` stopped with entries still waiting for a retry (EX_TEMPFAIL): run it again later.
+    /// `upload` stopped with entries still waiting for a retry or the endpoint paused, or a
+    /// resource was busy (EX_TEMPFAIL): run it again later.
     public static let retryLater: Int32 = 75
 
     /// The statuses as the commands' `--help` lists them.
     public static let help = """
         Exit status: 0 success; 1 problems found, or a failure while running (the message names the \
         file or directory); 2 usage error (a bad flag or flag value; the usage line is printed); \
-        75 'uploader upload' left entries waiting for a retry.
+        75 try again later ('uploader upload' left entries waiting for a retry or paused the endpoint, \
+        or the ledger was busy).
         """
 }
 
@@ -24,6 +26,14 @@ public enum ExitStatus {
 /// unreadable file. It exits with ``ExitStatus/problems`` and one message, without the usage
 /// line that would send the user looking for a wrong flag.
 public struct RuntimeFailure: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
+}
+
+/// A condition that passes: a busy ledger, locked by another process. It exits with
+/// ``ExitStatus/retryLater`` and one message, so that scripts retry rather than report a failure.
+public struct TemporaryFailure: Error, CustomStringConvertible, Sendable {
     public var description: String
 
     public init(_ description: String) { self.description = description }
@@ -44,6 +54,9 @@ extension ParsableCommand {
         } catch let failure as RuntimeFailure {
             printError("Error: \(failure)")
             Foundation.exit(ExitStatus.problems)
+        } catch let failure as TemporaryFailure {
+            printError("Error: \(failure)")
+            Foundation.exit(ExitStatus.retryLater)
         } catch {
             if exitCode(for: error) == .validationFailure {
                 printError(fullMessage(for: error))

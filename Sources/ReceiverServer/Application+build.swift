@@ -4,7 +4,9 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOSSL
+import ServiceLifecycle
 import SpoolFormat
 import SpoolProtocol
 
@@ -27,7 +29,12 @@ public func buildApplication(
     router.on("**", method: .post) { request, context in await receiver.receive(request, context: context) }
     router.on("**", method: .put) { request, context in await receiver.receive(request, context: context) }
     let host = configuration.host
-    var server: HTTPServerBuilder = .http1()
+    let limits = configuration.limits
+    let idle = IdleConnections()
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [RequestDeadlines(limits: limits, idle: idle, logger: logger)],
+        idleTimeout: TimeAmount.nanoseconds(Int64(limits.idleTimeout.seconds * 1e9)))
+    var server: HTTPServerBuilder = .http1(configuration: http1)
     if let files = configuration.tls {
         let chain: [NIOSSLCertificate], key: NIOSSLPrivateKey
         do {
@@ -37,19 +44,34 @@ public func buildApplication(
             throw ReceiverTLSError(description: "cannot read the TLS certificate chain \(files.certificateChain) or key \(files.privateKey) as PEM (\(error))")
         }
         guard !chain.isEmpty else { throw ReceiverTLSError(description: "\(files.certificateChain) holds no PEM certificate") }
-        server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+        server = try .tls(.http1(configuration: http1), tlsConfiguration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
     }
     let scheme = configuration.tls == nil ? "http" : "https"
     return Application(
         router: router,
         server: server,
-        configuration: .init(address: .hostname(host, port: configuration.port), serverName: "telemetry-spool-receiver"),
+        configuration: .init(address: .hostname(host, port: configuration.port), serverName: "telemetry-spool-receiver",
+                             availableConnectionsDelegate: ConnectionCap(maximum: limits.maxConnections, idle: idle, logger: logger)),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             onListening("\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)")
         },
         logger: logger
     )
+}
+
+/// Runs the receiver until SIGTERM or SIGINT; then requests under way get the shutdown timeout
+/// to finish, and whatever is still open (stalled clients) is closed, so the process always exits.
+public func serve(_ application: some ApplicationProtocol, limits: ConnectionLimits, logger: Logger) async throws {
+    var configuration = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    configuration.maximumGracefulShutdownDuration = limits.shutdownTimeout
+    configuration.maximumCancellationDuration = .seconds(2)
+    try await ServiceGroup(configuration: configuration).run()
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 public struct ReceiverTLSError: Error, CustomStringConvertible {
@@ -101,7 +123,8 @@ final class EntryReceiver: Sendable {
         }
         do {
             let limit = configuration.maxBodyBytes
-            if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            let declaredLength = request.headers[.contentLength].flatMap(Int.init)
+            if let length = declaredLength, length > limit {
                 throw Refusal(status: .contentTooLarge, code: "body_too_large", message: "the body has \(length) bytes, more than the limit of \(limit)")
             }
             let body: ByteBuffer
@@ -109,6 +132,18 @@ final class EntryReceiver: Sendable {
                 body = try await request.collectBody(upTo: limit)
             } catch is NIOTooManyBytesError {
                 throw Refusal(status: .contentTooLarge, code: "body_too_large", message: "the body is larger than the limit of \(limit) bytes")
+            } catch HTTPParserError.invalidEOFState {
+                // The connection closed mid-body: the decoder's word for a client that left.
+                return abandoned(nil)
+            } catch let error as HTTPParserError {
+                // Bad chunk sizes and the like: the client's fault, never the store's.
+                throw Refusal(status: .badRequest, code: "malformed_request", message: "the request is not valid HTTP/1.1 (\(error))")
+            } catch {
+                return abandoned(error)
+            }
+            // A body cut short can end like a complete one: its declared length tells them apart.
+            if declaredLength.map({ body.readableBytes < $0 }) == true {
+                return abandoned(nil)
             }
             let entry: SpoolEntry
             do {
@@ -136,6 +171,15 @@ final class EntryReceiver: Sendable {
             logger.info("cannot store entry; answered 500", metadata: ["error": "\(error)"])
             return answer(Refusal(status: .internalServerError, code: "store_failed", message: "the receiver could not store the entry"))
         }
+    }
+
+    /// The connection ended before the body did (the client left, a timeout closed it, or
+    /// shutdown cut it short): nobody is left to answer, and the store is not at fault.
+    private func abandoned(_ error: (any Error)?) -> Response {
+        logger.info(Task.isCancelled ? "request cut short by shutdown" : "client went away before its request was complete",
+                    metadata: error.map { ["error": "\($0)"] } ?? [:])
+        counters.countAbandoned()
+        return Response(status: .badRequest)
     }
 
     private func drop(_ context: ReceiverContext) -> Response {
@@ -174,6 +218,13 @@ final class RequestCounters: @unchecked Sendable {
         defer { lock.unlock() }
         requests.total += 1
         requests.byStatus[String(status), default: 0] += 1
+    }
+
+    func countAbandoned() {
+        lock.lock()
+        defer { lock.unlock() }
+        requests.total += 1
+        requests.abandoned += 1
     }
 
     func countDrop() {

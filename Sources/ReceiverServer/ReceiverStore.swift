@@ -244,7 +244,10 @@ public struct ReceiverSummary: Codable, Sendable, Equatable {
     public struct Requests: Codable, Sendable, Equatable {
         public var total: Int = 0
         public var byStatus: [String: Int] = [:]
+        /// Connections closed by fault injection (`--drop-rate`).
         public var dropped: Int = 0
+        /// Requests whose client went away before the body was complete.
+        public var abandoned: Int = 0
     }
 
     public var installations: Int = 0

@@ -42,10 +42,27 @@ public final class Ledger: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            if !readOnly { try Self.migrator.migrate(pool) }
+            if readOnly {
+                // An empty file opens as an empty database: without the tables it is no ledger.
+                guard try pool.read({ try $0.tableExists("entry") }) else {
+                    throw LedgerError(path: path, kind: .damaged, reason: "holds no uploader ledger (an empty file, or another database)")
+                }
+            } else {
+                try Self.migrator.migrate(pool)
+            }
         } catch {
-            throw LedgerError(path: path, reason: "\(error)")
+            throw LedgerError(path: path, error)
         }
+    }
+
+    /// Reads in a snapshot; a failure of the database becomes a ``LedgerError`` naming the ledger.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch { throw LedgerError(path: path, error) }
+    }
+
+    /// Writes in one transaction; a failure of the database becomes a ``LedgerError`` naming the ledger.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch { throw LedgerError(path: path, error) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -110,7 +127,7 @@ public final class Ledger: Sendable {
     // MARK: Pins
 
     public func pins() throws -> [String: SSHPublicKey] {
-        try pool.read { db in
+        try read { db in
             var pins: [String: SSHPublicKey] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT installation, publicKey FROM pinnedKey") {
                 let line: String = row["publicKey"]
@@ -131,6 +148,8 @@ public final class Ledger: Sendable {
         public var key: SSHPublicKey
         public var attempts: Int
         public var due: Date
+        /// When the ledger first saw the entry: give-up is by age.
+        public var firstSeen: Date
         /// The verified entry, when the scan kept it in memory.
         public var entry: SpoolEntry?
         /// The folder holding the entry's files (the spool, or its batch folder).
@@ -159,7 +178,7 @@ public final class Ledger: Sendable {
     /// installations (trust on first use; an existing pin is kept). Returns the entries to send.
     public func register(accepted: [SpoolScan.Accepted], pins: [String: SSHPublicKey], now: Date = Date(),
                          retryRejected: Bool = false) throws -> Registration {
-        try pool.write { db in
+        try write { db in
             let time = now.timeIntervalSince1970
             var registration = Registration()
             for (installation, key) in pins {
@@ -176,9 +195,16 @@ public final class Ledger: Sendable {
                     reason = CASE WHEN state = 'quarantined' OR (?8 AND state = 'rejected') THEN NULL ELSE reason END,
                     attempts = CASE WHEN ?8 AND state = 'rejected' THEN 0 ELSE attempts END,
                     nextAttempt = CASE WHEN ?8 AND state = 'rejected' THEN NULL ELSE nextAttempt END
-                RETURNING id, state, attempts, nextAttempt
+                RETURNING id, state, attempts, nextAttempt, firstSeen
+                """)
+            // A valid entry supersedes the quarantine verdicts of earlier scans on the same file
+            // (unreadable then, fixed since): status shows the latest verdict, counted once.
+            let superseded = try db.cachedStatement(sql: """
+                DELETE FROM entry WHERE state = 'quarantined' AND installation = ? AND sequence = ? AND digest IS NOT ?
+                    AND NOT EXISTS (SELECT 1 FROM attempt WHERE attempt.entry = entry.id)
                 """)
             for entry in accepted {
+                try superseded.execute(arguments: [entry.name.installation, Int64(entry.name.sequence), entry.digest.description])
                 let row = try Row.fetchOne(insert, arguments: [
                     entry.digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile,
                     entry.productVersion, time, time, retryRejected,
@@ -191,7 +217,8 @@ public final class Ledger: Sendable {
                     let next: Double? = row["nextAttempt"]
                     registration.work.append(Work(
                         id: row["id"], name: entry.name, digest: entry.digest, key: entry.key, attempts: row["attempts"],
-                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now, entry: entry.entry, folder: entry.folder))
+                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now,
+                        firstSeen: Date(timeIntervalSince1970: row["firstSeen"]), entry: entry.entry, folder: entry.folder))
                 }
             }
             return registration
@@ -201,7 +228,7 @@ public final class Ledger: Sendable {
     /// Records quarantined entries with their reasons, and the losses tombstones declare, in one
     /// transaction. Returns how many entries are quarantined.
     public func register(quarantined: [SpoolScan.Quarantined], declaredLosses: [SpoolVerifier.Report.DeclaredLoss], now: Date = Date()) throws -> Int {
-        try pool.write { db in
+        try write { db in
             let time = now.timeIntervalSince1970
             // Sequences that tombstones declare removed on purpose: lost, not missing.
             for loss in declaredLosses {
@@ -218,12 +245,13 @@ public final class Ledger: Sendable {
                         WHERE state IN ('pending', 'retrying', 'quarantined')
                         """, arguments: [digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile, reason, time, time])
                 } else {
-                    // Unreadable entries have no digest: one row per file name and reason.
+                    // Unreadable entries have no digest: one row per file name, with the latest reason.
                     let existing = try Int64.fetchOne(db, sql: """
-                        SELECT id FROM entry WHERE digest IS NULL AND state = 'quarantined' AND installation = ? AND sequence = ? AND reason = ?
-                        """, arguments: [entry.name.installation, Int64(entry.name.sequence), reason])
+                        SELECT id FROM entry WHERE digest IS NULL AND state = 'quarantined' AND installation = ? AND sequence = ?
+                        """, arguments: [entry.name.installation, Int64(entry.name.sequence)])
                     if let existing {
-                        try db.execute(sql: "UPDATE entry SET updated = ? WHERE id = ?", arguments: [time, existing])
+                        try db.execute(sql: "UPDATE entry SET reason = ?, file = ?, updated = ? WHERE id = ?",
+                                       arguments: [reason, entry.name.entryFile, time, existing])
                     } else {
                         try db.execute(sql: """
                             INSERT INTO entry (digest, installation, sequence, file, state, reason, firstSeen, updated)
@@ -252,6 +280,9 @@ public final class Ledger: Sendable {
         public var reason: String?
         /// False for checks that fail before anything is sent (the file changed): no attempt row.
         public var sent: Bool = true
+        /// False for a failure while the endpoint answers nothing at all: recorded, but not counted
+        /// against the entry (an outage is the endpoint's problem, not the entry's).
+        public var counted: Bool = true
 
         public init(entry: Int64, at: Date, status: Int? = nil, error: String? = nil, latency: TimeInterval,
                     state: LedgerEntryState, nextAttempt: Date? = nil, reason: String? = nil, sent: Bool = true) {
@@ -270,7 +301,7 @@ public final class Ledger: Sendable {
     /// Records attempts and their entries' new states in one transaction.
     public func record(_ attempts: [AttemptRecord]) throws {
         guard !attempts.isEmpty else { return }
-        try pool.write { db in
+        try write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO attempt (entry, at, status, error, latencyMs) VALUES (?, ?, ?, ?, ?)")
             let update = try db.cachedStatement(sql: """
                 UPDATE entry SET state = ?, attempts = attempts + ?, nextAttempt = ?, lastStatus = coalesce(?, lastStatus),
@@ -284,7 +315,7 @@ public final class Ledger: Sendable {
                     try insert.execute(arguments: [attempt.entry, at, attempt.status, attempt.error, attempt.latency * 1000])
                 }
                 try update.execute(arguments: [
-                    attempt.state.rawValue, attempt.sent ? 1 : 0, attempt.nextAttempt?.timeIntervalSince1970, attempt.status,
+                    attempt.state.rawValue, attempt.sent && attempt.counted ? 1 : 0, attempt.nextAttempt?.timeIntervalSince1970, attempt.status,
                     attempt.error, attempt.reason, at, attempt.state.rawValue, at, attempt.entry,
                 ])
             }
@@ -293,7 +324,7 @@ public final class Ledger: Sendable {
 
     /// Every recorded attempt of the entry with `digest`, oldest first (for tests and audits).
     public func attempts(digest: EntryDigest) throws -> [(at: Date, status: Int?, error: String?)] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT attempt.at, attempt.status, attempt.error FROM attempt JOIN entry ON entry.id = attempt.entry
                 WHERE entry.digest = ? ORDER BY attempt.id
@@ -302,11 +333,61 @@ public final class Ledger: Sendable {
     }
 }
 
+/// A ledger that cannot be used, said without SQL: which ledger, what is wrong, what to do.
 public struct LedgerError: Error, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// Not a readable SQLite database, or not a ledger: move it aside.
+        case damaged
+        /// Locked by another process for longer than we wait: try again later.
+        case busy
+        /// Any other failure (a directory that cannot be created, a full disk).
+        case failed
+    }
+
     public var path: String
+    public var kind: Kind
     public var reason: String
 
+    public init(path: String, kind: Kind, reason: String) {
+        self.path = path
+        self.kind = kind
+        self.reason = reason
+    }
+
+    /// Classifies a failure of the database; a ``LedgerError`` passes through unchanged.
+    init(path: String, _ error: any Error) {
+        if let error = error as? LedgerError {
+            self = error
+            return
+        }
+        guard let error = error as? DatabaseError else {
+            self.init(path: path, kind: .failed, reason: "\(error)")
+            return
+        }
+        switch error.resultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_FORMAT:
+            self.init(path: path, kind: .damaged, reason: "is not a readable SQLite database")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            self.init(path: path, kind: .busy, reason: "is locked by another process")
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+            self.init(path: path, kind: .failed, reason: "cannot be opened for reading and writing")
+        case .SQLITE_FULL, .SQLITE_IOERR:
+            self.init(path: path, kind: .failed, reason: "cannot be written (disk full or I/O error)")
+        default:
+            self.init(path: path, kind: .failed, reason: error.message ?? "SQLite error \(error.resultCode.rawValue)")
+        }
+    }
+
     public var description: String {
-        "ledger \(path): \(reason). Choose another file with --ledger FILE or UPLOADER_LEDGER"
+        switch kind {
+        case .damaged:
+            return "ledger \(path) is damaged: it \(reason). Move it aside for inspection and run upload again: "
+                + "a new ledger is made, entries are sent again and the endpoint stores each once "
+                + "(or choose another file with --ledger FILE or UPLOADER_LEDGER)"
+        case .busy:
+            return "ledger \(path) \(reason); try again once it is done"
+        case .failed:
+            return "ledger \(path) \(reason). Choose another file with --ledger FILE or UPLOADER_LEDGER"
+        }
     }
 }

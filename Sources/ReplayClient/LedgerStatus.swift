@@ -45,7 +45,7 @@ public struct LedgerStatus: Codable, Sendable {
 
 extension Ledger {
     public func status(latestErrors limit: Int = 10) throws -> LedgerStatus {
-        try pool.read { db in
+        try read { db in
             var counts = Dictionary(uniqueKeysWithValues: LedgerEntryState.allCases.map { ($0.rawValue, 0) })
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM entry GROUP BY state") {
                 counts[row["state"]] = row["n"]

@@ -43,6 +43,8 @@ public final class Uploader {
         defer { wakeUp.cancel() }
         var verification: ScanHandOff.Outcome?
         var scanned = start
+        var health = EndpointHealth()
+        var toSend = 0
         let client: HTTPClient
         do {
             client = try options.http.makeClient(endpoint: options.endpoint, concurrency: options.concurrency)
@@ -55,11 +57,14 @@ public final class Uploader {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 var events = events.makeAsyncIterator()
                 while true {
-                    for work in schedule.takeDue(now: Date()) {
+                    // A paused endpoint gets no new request; the run ends once those in flight are back.
+                    for work in health.paused == nil ? schedule.takeDue(now: Date()) : [] {
                         group.addTask { sink.yield(await self.attempt(work, client: client, directory: directory, trust: trust)) }
                     }
                     if schedule.inFlight == 0 {
-                        if let next = schedule.next {
+                        if health.paused != nil, verification != nil {
+                            break
+                        } else if let next = schedule.next {
                             if verification != nil {
                                 if next.due.timeIntervalSince(Date()) > options.maxWait {
                                     summary.nextAttempt = next.due.formatted(.iso8601)
@@ -76,14 +81,24 @@ public final class Uploader {
                     switch event {
                     case .scan(.handedOver(let registration)):
                         summary.count(registration)
-                        schedule.add(registration.work)
+                        let now = Date()
+                        // No entry waits longer than --retry-cap, whatever an earlier run recorded;
+                        // with --now none waits at all.
+                        let latest = options.ignoreSchedule ? now : now.addingTimeInterval(options.policy.cap)
+                        schedule.add(registration.work.map { work in
+                            var due = work
+                            due.due = min(work.due, latest)
+                            return due
+                        })
+                        toSend += registration.work.count
                         progress?.discovered(registration.work.count)
                     case .scan(.ended(let result)):
                         let outcome = try result.get()
                         verification = outcome
                         summary.count(outcome)
                         scanned = Date()
-                    case .attempted(let work, let record):
+                    case .attempted(let work, var record):
+                        judge(&record, work: work, health: &health, entriesToSend: toSend)
                         summary.count(record)
                         schedule.finished(work, record: record)
                         progress?.finished(record)
@@ -103,6 +118,7 @@ public final class Uploader {
         try await client.shutdown()
         guard let verification else { throw UploadError("verification ended without a result") }
         summary.waiting = schedule.waitingCount
+        summary.endpointPaused = health.paused
         summary.seconds = Date().timeIntervalSince(start)
         summary.scanSeconds = scanned.timeIntervalSince(start)
         summary.verifySeconds = verification.verified.timeIntervalSince(start)
@@ -115,6 +131,27 @@ public final class Uploader {
         case attempted(Ledger.Work, Ledger.AttemptRecord)
         /// The entry due first may be due now.
         case due
+    }
+
+    /// Decides what a failed attempt means for its entry, given how the endpoint fares: a failure
+    /// worth retrying counts against the entry only while the endpoint otherwise answers
+    /// (``EndpointHealth``), and only then can the entry be given up (``RetryPolicy/giveUp(attempts:firstSeen:now:)``).
+    func judge(_ record: inout Ledger.AttemptRecord, work: Ledger.Work, health: inout EndpointHealth, entriesToSend: Int) {
+        guard record.sent else { return }
+        switch record.state {
+        case .delivered, .rejected:
+            health.answered()
+        case .retrying:
+            let last = [record.status.map { "HTTP \($0)" }, record.error].compactMap { $0 }.joined(separator: ": ")
+            record.counted = health.failed(entry: work.id, last: last, entriesToSend: entriesToSend)
+            if record.counted, let why = options.policy.giveUp(attempts: work.attempts + 1, firstSeen: work.firstSeen, now: record.at) {
+                record.state = .rejected
+                record.nextAttempt = nil
+                record.reason = "\(why); last: \(last)"
+            }
+        case .pending, .quarantined:
+            break
+        }
     }
 
     /// One attempt: re-read and re-verify the entry, send it, classify the answer.
@@ -145,10 +182,14 @@ public final class Uploader {
         }
         let attempts = work.attempts + 1
         do {
-            let response = try await client.execute(Self.request(for: entry, endpoint: options.endpoint),
-                                                    timeout: .milliseconds(Int64(options.http.requestTimeout * 1000)))
-            let status = Int(response.status.code)
-            let body = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
+            let request = Self.request(for: entry, endpoint: options.endpoint)
+            // The limit covers the whole exchange, answer body included: an endpoint trickling its
+            // answer a byte at a time must not hold the upload for ever.
+            let (status, retryAfter, body) = try await Self.withTimeLimit(options.http.requestTimeout) {
+                let response = try await client.execute(request, timeout: .milliseconds(Int64(self.options.http.requestTimeout * 1000)))
+                let body = try await response.body.collect(upTo: 64 * 1024)
+                return (Int(response.status.code), response.headers.first(name: "Retry-After"), String(buffer: body))
+            }
             switch RetryPolicy.verdict(status: status) {
             case .delivered:
                 return record(.delivered, status: status)
@@ -156,19 +197,24 @@ public final class Uploader {
                 let message = Self.errorMessage(body)
                 return record(.rejected, status: status, error: message, reason: "HTTP \(status)" + (message.map { ": \($0)" } ?? ""))
             case .retry:
-                let message = Self.errorMessage(body)
-                if attempts >= options.policy.maxAttempts {
-                    return record(.rejected, status: status, error: message, reason: "gave up after \(attempts) attempts; last: HTTP \(status)" + (message.map { ": \($0)" } ?? ""))
-                }
-                let delay = options.policy.delay(afterAttempts: attempts, status: status, retryAfter: response.headers.first(name: "Retry-After"))
-                return record(.retrying, status: status, error: message, next: Date().addingTimeInterval(delay))
+                let delay = options.policy.delay(afterAttempts: attempts, status: status, retryAfter: retryAfter)
+                return record(.retrying, status: status, error: Self.errorMessage(body), next: Date().addingTimeInterval(delay))
             }
         } catch {
-            let message = Self.describe(error)
-            if attempts >= options.policy.maxAttempts {
-                return record(.rejected, error: message, reason: "gave up after \(attempts) attempts; last: \(message)")
+            return record(.retrying, error: Self.describe(error), next: Date().addingTimeInterval(options.policy.backoff(afterAttempts: attempts)))
+        }
+    }
+
+    /// Runs `operation`, cancelling it after `seconds`.
+    static func withTimeLimit<T: Sendable>(_ seconds: TimeInterval, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                throw RequestTimeLimit(seconds: seconds)
             }
-            return record(.retrying, error: message, next: Date().addingTimeInterval(options.policy.backoff(afterAttempts: attempts)))
+            defer { group.cancelAll() }
+            return try await group.next()!
         }
     }
 
@@ -219,6 +265,12 @@ public final class Uploader {
         if let error = error as? HTTPClientError { return "network: \(error.description)" }
         return "network: \(error)"
     }
+}
+
+/// The request and its answer took longer than `--timeout`.
+struct RequestTimeLimit: Error, CustomStringConvertible {
+    var seconds: TimeInterval
+    var description: String { "no complete answer within \(seconds) s (--timeout)" }
 }
 
 struct OpenFailure: Error {

@@ -31,6 +31,21 @@ extension ReceiverCommand {
         @Option(name: .customLong("max-body-bytes"), help: "Bodies larger than this are answered 413.")
         var maxBodyBytes = 1 << 20
 
+        @Option(name: .customLong("header-timeout"), help: ArgumentHelp("Close a connection whose request head is not complete this long after its first byte.", valueName: "seconds"))
+        var headerTimeout = 10.0
+
+        @Option(name: .customLong("body-timeout"), help: ArgumentHelp("Close a connection whose request body is not complete this long after its head.", valueName: "seconds"))
+        var bodyTimeout = 30.0
+
+        @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection with no request under way for this long.", valueName: "seconds"))
+        var idleTimeout = 60.0
+
+        @Option(name: .customLong("max-connections"), help: "Connections open at once; more wait in the listen backlog (logged when reached).")
+        var maxConnections = 512
+
+        @Option(name: .customLong("shutdown-timeout"), help: ArgumentHelp("After SIGTERM or SIGINT, requests under way get this long, then remaining connections are closed.", valueName: "seconds"))
+        var shutdownTimeout = 5.0
+
         @Option(name: .customLong("tls-certificate"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key).", valueName: "file"))
         var tlsCertificate: String?
 
@@ -41,6 +56,13 @@ extension ReceiverCommand {
         var faults: FaultOptions
 
         func validate() throws {
+            try BoundedOption.check(port, "--port", in: BoundedOption.port)
+            try BoundedOption.check(maxBodyBytes, "--max-body-bytes", in: 1_024...(1 << 30), unit: "bytes")
+            try BoundedOption.check(headerTimeout, "--header-timeout", in: BoundedOption.seconds, unit: "seconds")
+            try BoundedOption.check(bodyTimeout, "--body-timeout", in: BoundedOption.seconds, unit: "seconds")
+            try BoundedOption.check(idleTimeout, "--idle-timeout", in: BoundedOption.seconds, unit: "seconds")
+            try BoundedOption.check(maxConnections, "--max-connections", in: 1...1_000_000)
+            try BoundedOption.check(shutdownTimeout, "--shutdown-timeout", in: 0...3_600, unit: "seconds")
             guard (tlsCertificate == nil) == (tlsKey == nil) else {
                 throw ValidationError("--tls-certificate and --tls-key go together: pass both to serve HTTPS, or neither for HTTP")
             }
@@ -58,13 +80,15 @@ extension ReceiverCommand {
             let configuration = ReceiverConfiguration(
                 host: host, port: port, databasePath: db, allowedSigners: signers,
                 maxBodyBytes: maxBodyBytes, faults: faults.injection,
-                tls: tlsCertificate.map { ReceiverConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) })
+                tls: tlsCertificate.map { ReceiverConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
+                limits: ConnectionLimits(headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout), idleTimeout: .seconds(idleTimeout),
+                                         maxConnections: maxConnections, shutdownTimeout: .seconds(shutdownTimeout)))
             let trust = signers == nil ? "trust on first use" : "allowed signers \(allowedSigners!)"
             let app = try await buildApplication(configuration, logger: logger) { url in
                 print("listening on \(url) (database \(configuration.databasePath), \(trust))")
                 fflush(stdout)
             }
-            try await app.runService()
+            try await serve(app, limits: configuration.limits, logger: logger)
         }
     }
 
@@ -88,10 +112,11 @@ extension ReceiverCommand {
         var dropRate = 0.0
 
         func validate() throws {
-            guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate \(failRate) is not between 0 and 1, e.g. --fail-rate 0.3") }
-            guard (0...1).contains(dropRate) else { throw ValidationError("--drop-rate \(dropRate) is not between 0 and 1, e.g. --drop-rate 0.2") }
-            guard (100...599).contains(failStatus) else { throw ValidationError("--fail-status \(failStatus) is not an HTTP status (100...599)") }
-            guard delayMs >= 0 else { throw ValidationError("--delay-ms must not be negative") }
+            try BoundedOption.check(failRate, "--fail-rate", in: 0...1)
+            try BoundedOption.check(dropRate, "--drop-rate", in: 0...1)
+            try BoundedOption.check(failStatus, "--fail-status", in: 100...599)
+            try BoundedOption.check(failCount, "--fail-count", in: 0...Int(Int32.max))
+            try BoundedOption.check(delayMs, "--delay-ms", in: 0...3_600_000, unit: "milliseconds")
             if let retryAfter, RetryAfterValue(argument: retryAfter) == nil {
                 throw ValidationError("--retry-after '\(retryAfter)' is neither seconds (e.g. 2) nor http-date:SECONDS (e.g. http-date:2)")
             }

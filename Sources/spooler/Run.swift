@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import SpoolStore
 import TelemetryReport
@@ -28,9 +29,9 @@ extension SpoolerCommand {
         var maxReports: Int?
 
         func validate() throws {
-            if let intervalSeconds, !(intervalSeconds > 0) { throw ValidationError("'--interval-seconds' must be above 0") }
-            if let jitterSeconds, !(jitterSeconds >= 0) { throw ValidationError("'--jitter-seconds' must be 0 or more") }
-            if let maxReports, maxReports < 1 { throw ValidationError("'--max-reports' must be at least 1") }
+            try BoundedOption.check(intervalSeconds, "--interval-seconds", in: BoundedOption.seconds, unit: "seconds")
+            try BoundedOption.check(jitterSeconds, "--jitter-seconds", in: 0...BoundedOption.seconds.upperBound, unit: "seconds")
+            try BoundedOption.check(maxReports, "--max-reports", in: 1...Int(Int32.max))
         }
 
         func run() throws {

@@ -54,3 +54,21 @@ func printProblems(_ scan: SpoolScan, directory: String) {
         print(VerifyOutput.line(for: problem, in: directory))
     }
 }
+
+/// Says a ledger problem the way the exit statuses mean it: busy (another process holds it) is
+/// 75, try again; damaged or unusable is 1, with what to do. Other errors pass unchanged.
+func exitStatusError(_ error: any Error) -> any Error {
+    switch error {
+    case let error as LedgerError: return error.kind == .busy ? TemporaryFailure(error.description) : RuntimeFailure(error.description)
+    case let error as LedgerLock.Busy: return TemporaryFailure(error.description)
+    default: return error
+    }
+}
+
+func withLedger<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw exitStatusError(error) }
+}
+
+func withLedger<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch { throw exitStatusError(error) }
+}

@@ -17,7 +17,13 @@ extension UploaderCommand {
         @Flag(help: "Print the status as JSON.")
         var json = false
 
-        func run() throws {
+        func validate() throws {
+            try BoundedOption.check(errors, "--errors", in: 0...100_000)
+        }
+
+        func run() throws { try withLedger { try show() } }
+
+        func show() throws {
             let path = ledgerOptions.path
             guard FileSystem.exists(path) else {
                 throw RuntimeFailure("no ledger at \(path): nothing was uploaded with it yet (pass --ledger FILE or set UPLOADER_LEDGER)")

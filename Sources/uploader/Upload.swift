@@ -15,10 +15,13 @@ extension UploaderCommand {
                 after a gap in what the ledger holds (sequence_gap_ledger) are genuine and sent; the gap is reported. \
                 Each entry is replayed with its recorded method and path, its exact body, the Spool-Metadata and \
                 Spool-Signature headers and Idempotency-Key set to its digest (docs/PROTOCOL.md). Failed attempts are \
-                retried with exponential backoff and jitter, honouring Retry-After, until everything is delivered \
-                or rejected, or the next attempt is further away than --max-wait; the next run resumes. \
+                retried with exponential backoff and jitter, honouring Retry-After up to --retry-cap, until everything \
+                is delivered or rejected, or the next attempt is further away than --max-wait; the next run resumes. \
+                When every request fails (10 entries in a row, or every entry of a smaller spool at least 3 times in all, with no success), \
+                the endpoint is paused: the run ends and no attempt counts against the entries. An entry is given \
+                up (rejected) only while the endpoint otherwise answers, after --give-up-after. \
                 Exit status: 0 all delivered, 1 entries rejected or quarantined or a gap before them, 2 usage error, \
-                75 entries still waiting for a retry (run again later).
+                75 entries still waiting for a retry or the endpoint paused (run again later).
                 """)
 
         @OptionGroup var spool: SpoolTrustOptions
@@ -36,13 +39,19 @@ extension UploaderCommand {
         @Option(name: .customLong("ca-file"), help: ArgumentHelp("A PEM file of CA certificates to trust besides the system's (a site's own CA). TLS verification stays on.", valueName: "file"))
         var caFile: String?
 
-        @Option(name: .customLong("max-attempts"), help: "Attempts per entry before it is rejected (dead letter).")
-        var maxAttempts = 12
+        @Option(name: .customLong("max-attempts"), help: "Attempts per entry, counted while the endpoint otherwise answers, before it is rejected (dead letter). Default: no limit; give-up is by age.")
+        var maxAttempts: Int?
+
+        @Option(name: .customLong("give-up-after"), help: ArgumentHelp("Reject an entry that still fails, while the endpoint otherwise answers, once it was first seen this long ago (default 21 days).", valueName: "seconds"))
+        var giveUpAfter = RetryPolicy.defaultGiveUpAfter
+
+        @Flag(name: .customLong("now"), help: "Send every entry still to deliver now, ignoring the backoff schedule and Retry-After of earlier attempts.")
+        var now = false
 
         @Option(name: .customLong("retry-base"), help: ArgumentHelp("The first backoff; it doubles per attempt, jittered.", valueName: "seconds"))
         var retryBase = 1.0
 
-        @Option(name: .customLong("retry-cap"), help: ArgumentHelp("The longest backoff.", valueName: "seconds"))
+        @Option(name: .customLong("retry-cap"), help: ArgumentHelp("The longest backoff, and the longest wait a Retry-After can ask for.", valueName: "seconds"))
         var retryCap = 300.0
 
         @Option(name: .customLong("timeout"), help: ArgumentHelp("The limit for one request, answer included.", valueName: "seconds"))
@@ -64,15 +73,20 @@ extension UploaderCommand {
             guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
                 throw ValidationError("--endpoint '\(endpoint)' is not an http(s) URL, e.g. --endpoint https://telemetry.vendor.example")
             }
-            guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency \(concurrency) is not between 1 and 256") }
-            guard maxWait >= 0 else { throw ValidationError("--max-wait must not be negative") }
-            guard memory >= 0 else { throw ValidationError("--memory must not be negative") }
-            guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
-            guard retryBase > 0, retryCap >= retryBase else { throw ValidationError("--retry-base must be positive and at most --retry-cap") }
-            guard timeout > 0, connectTimeout > 0 else { throw ValidationError("--timeout and --connect-timeout must be positive") }
+            try BoundedOption.check(concurrency, "--concurrency", in: 1...256)
+            try BoundedOption.check(maxWait, "--max-wait", in: 0...BoundedOption.seconds.upperBound, unit: "seconds")
+            try BoundedOption.check(memory, "--memory", in: 0...65_536, unit: "MiB")
+            try BoundedOption.check(maxAttempts, "--max-attempts", in: 1...1_000_000)
+            try BoundedOption.check(giveUpAfter, "--give-up-after", in: 60...BoundedOption.seconds.upperBound * 10, unit: "seconds")
+            try BoundedOption.check(retryBase, "--retry-base", in: BoundedOption.seconds, unit: "seconds")
+            try BoundedOption.check(retryCap, "--retry-cap", in: retryBase...BoundedOption.seconds.upperBound, unit: "seconds (at least --retry-base)")
+            try BoundedOption.check(timeout, "--timeout", in: BoundedOption.seconds, unit: "seconds")
+            try BoundedOption.check(connectTimeout, "--connect-timeout", in: BoundedOption.seconds, unit: "seconds")
         }
 
-        func run() async throws {
+        func run() async throws { try await withLedger { try await upload() } }
+
+        func upload() async throws {
             try spool.checkDirectory()
             if let caFile {
                 do {
@@ -89,10 +103,11 @@ extension UploaderCommand {
             let trust = try spool.trust(ledger: ledger)
             var options = UploadOptions(
                 endpoint: URL(string: endpoint)!, concurrency: concurrency, maxWait: maxWait,
-                policy: RetryPolicy(base: retryBase, cap: retryCap, maxAttempts: maxAttempts),
+                policy: RetryPolicy(base: retryBase, cap: retryCap, maxAttempts: maxAttempts, giveUpAfter: giveUpAfter),
                 http: HTTPSettings(caFile: caFile, connectTimeout: connectTimeout, requestTimeout: timeout),
                 keepBytes: memory << 20)
             options.retryRejected = retryRejected
+            options.ignoreSchedule = now
             var logger = Logger(label: "uploader")
             logger.logLevel = .warning
             let bar = isatty(STDERR_FILENO) == 1 && !json ? ProgressBar() : nil
@@ -121,7 +136,11 @@ extension UploaderCommand {
             var text = "\(s.entries) entries: " + parts.joined(separator: ", ")
                 + "; \(s.requests) requests in \(String(format: "%.2f", s.seconds)) s"
             if s.delivered > 0 { text += " (\(Int(s.rate.rounded())) entries/s)" }
-            if let next = s.nextAttempt { text += "; next attempt \(next): run upload again then" }
+            if let paused = s.endpointPaused {
+                text += "; endpoint paused: \(paused); no attempt counted against the entries: run upload again later"
+            } else if let next = s.nextAttempt {
+                text += "; next attempt \(next): run upload again then"
+            }
             return text
         }
     }

@@ -26,7 +26,9 @@ extension UploaderCommand {
         @Flag(help: "Print the result as JSON.")
         var json = false
 
-        func run() throws {
+        func run() throws { try withLedger { try verify() } }
+
+        func verify() throws {
             try spool.checkDirectory()
             let ledgerPath = ledgerOptions.path
             let ledger = FileSystem.exists(ledgerPath) ? try Ledger(path: ledgerPath, readOnly: true) : nil

@@ -43,11 +43,31 @@ struct RetryPolicyTests {
     }
 
     @Test func retryAfterReplacesBackoffOnlyFor429And503() {
-        let policy = RetryPolicy(base: 0.01, cap: 0.02, maxAttempts: 5)
+        let policy = RetryPolicy(base: 0.01, cap: 20, maxAttempts: 5)
         #expect(policy.delay(afterAttempts: 1, status: 429, retryAfter: "9") == 9)
         #expect(policy.delay(afterAttempts: 1, status: 503, retryAfter: "9") == 9)
-        #expect(policy.delay(afterAttempts: 1, status: 500, retryAfter: "9") <= 0.02)
-        #expect(policy.delay(afterAttempts: 1, status: 429, retryAfter: "garbage") <= 0.02)
+        #expect(policy.delay(afterAttempts: 1, status: 500, retryAfter: "9") <= 0.01)
+        #expect(policy.delay(afterAttempts: 1, status: 429, retryAfter: "garbage") <= 0.01)
+    }
+
+    /// One answer cannot park an entry for years: Retry-After is capped by the retry cap, in
+    /// both forms, however large.
+    @Test func retryAfterIsCappedByTheRetryCap() {
+        let policy = RetryPolicy(base: 1, cap: 20)
+        let now = Date(timeIntervalSince1970: 784_111_777)
+        #expect(policy.delay(afterAttempts: 1, status: 503, retryAfter: "315360000", now: now) == 20)
+        #expect(policy.delay(afterAttempts: 1, status: 503, retryAfter: String(repeating: "9", count: 400), now: now) == 20)
+        let tenYears = RetryAfterValue.httpDate(secondsAhead: 315_360_000).headerValue(now: now)
+        #expect(policy.delay(afterAttempts: 1, status: 429, retryAfter: tenYears, now: now) == 20)
+    }
+
+    /// Give-up is by age (or by --max-attempts when set), never by attempts alone by default.
+    @Test func givesUpByAge() {
+        let now = Date()
+        let policy = RetryPolicy(base: 1, cap: 20, giveUpAfter: 86_400)
+        #expect(policy.giveUp(attempts: 10_000, firstSeen: now.addingTimeInterval(-3_600), now: now) == nil)
+        #expect(policy.giveUp(attempts: 3, firstSeen: now.addingTimeInterval(-2 * 86_400), now: now)?.contains("over 2 days") == true)
+        #expect(RetryPolicy(maxAttempts: 3).giveUp(attempts: 3, firstSeen: now, now: now) == "gave up after 3 attempts")
     }
 
     @Test(arguments: [

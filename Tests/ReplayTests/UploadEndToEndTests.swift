@@ -88,7 +88,7 @@ struct UploadEndToEndTests {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 3)
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-count", "1", "--fail-status", status, "--retry-after", retryAfter])
         let ledgerPath = temp.file("ledger.sqlite")
-        let result = try await upload(spool, to: receiver, ledger: ledgerPath, ["--retry-base", "0.01", "--retry-cap", "0.02", "--concurrency", "1"])
+        let result = try await upload(spool, to: receiver, ledger: ledgerPath, ["--retry-base", "0.01", "--retry-cap", "30", "--concurrency", "1"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         try expectStoredExactlyOnce(spool, receiver: receiver)
         let ledger = try Ledger(path: ledgerPath, readOnly: true)
@@ -130,18 +130,43 @@ struct UploadEndToEndTests {
         await healthy.stop()
     }
 
-    /// After the maximum attempts an entry is a dead letter, with the last error as its reason.
+    /// An endpoint failing every request is an outage, not 200 entry problems: the endpoint is
+    /// paused, the run ends with 75, no entry is rejected nor charged an attempt; once the
+    /// endpoint recovers, everything is delivered.
     @Test(.timeLimit(.minutes(2)))
-    func rejectsAfterMaxAttempts() async throws {
-        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 2)
-        let receiver = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-status", "500"])
-        let result = try await upload(spool, to: receiver, ["--retry-base", "0.01", "--retry-cap", "0.02", "--max-attempts", "3"])
-        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
-        #expect(try await receiver.summary().requests.total == 6)
+    func anOutagePausesTheEndpointAndRejectsNothing() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 200)
+        let failing = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-status", "500"])
+        let result = try await upload(spool, to: failing, ["--retry-base", "0.05", "--retry-cap", "2"])
+        #expect(result.status == 75, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("endpoint paused: 10 entries in a row failed with no success in between (last: HTTP 500"), "\(result.stdout)")
+        #expect(!result.stdout.contains("rejected"), "\(result.stdout)")
+        #expect(try await failing.summary().requests.total < 40, "the paused endpoint was still sent requests")
         let status = try await status()
-        #expect(status.counts["rejected"] == 2)
-        #expect(status.held.allSatisfy { $0.attempts == 3 && $0.reason.contains("gave up after 3 attempts") && $0.reason.contains("HTTP 500") })
-        #expect(!status.latestErrors.isEmpty)
+        #expect(status.counts["rejected"] == 0)
+        #expect(status.held.isEmpty)
+        await failing.stop()
+
+        let healthy = try await ReceiverProcess(in: temp)
+        let recovered = try await upload(spool, to: healthy, ["--retry-base", "0.05", "--retry-cap", "2"])
+        #expect(recovered.status == 0, "\(recovered.stdout)\(recovered.stderr)")
+        try expectStoredExactlyOnce(spool, receiver: healthy)
+        await healthy.stop()
+    }
+
+    /// While the endpoint otherwise answers, an entry that keeps failing is given up after
+    /// --max-attempts, with the last error as its reason.
+    @Test(.timeLimit(.minutes(2)))
+    func rejectsAfterMaxAttemptsWhileTheEndpointAnswers() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 12)
+        let receiver = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "0.5", "--fail-status", "500"])
+        let result = try await upload(spool, to: receiver, ["--retry-base", "0.01", "--retry-cap", "0.02", "--max-attempts", "1", "--concurrency", "1"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let status = try await status()
+        let rejected = status.counts["rejected"] ?? 0
+        #expect(rejected > 0)
+        #expect(rejected + (status.counts["delivered"] ?? 0) == 12, "\(status.counts)")
+        #expect(status.held.allSatisfy { $0.attempts == 1 && $0.reason.contains("gave up after 1 attempts; last: HTTP 500") }, "\(status.held)")
         await receiver.stop()
     }
 
@@ -330,7 +355,7 @@ struct UploadEndToEndTests {
         try #require(FileManager.default.fileExists(atPath: temp.file("held")), "flock did not take the lock")
 
         let refused = try await upload(spool, to: receiver)
-        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.status == 75, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stderr.contains("another uploader is using the ledger (\(temp.file("ledger.sqlite.lock")) is locked)"), "\(refused.stderr)")
         #expect(try await receiver.summary().requests.total == 0)
 
@@ -355,11 +380,12 @@ struct UploadEndToEndTests {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 3)
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--tls-certificate", certificates.certificateFile, "--tls-key", certificates.keyFile])
         #expect(receiver.url.hasPrefix("https://"))
+        // Every request fails alike: an endpoint problem, so the endpoint is paused and nothing rejected.
         let refused = try await upload(spool, to: receiver, ledger: temp.file("refused.sqlite"), ["--max-attempts", "1"])
-        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
-        #expect(refused.stdout.contains("3 rejected"), "\(refused.stdout)")
-        let held = try await status(ledger: temp.file("refused.sqlite")).held
-        #expect(held.allSatisfy { $0.reason.localizedCaseInsensitiveContains("certificate") || $0.reason.localizedCaseInsensitiveContains("handshake") }, "\(held)")
+        #expect(refused.status == 75, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stdout.contains("3 waiting") && refused.stdout.contains("endpoint paused"), "\(refused.stdout)")
+        let errors = try await status(ledger: temp.file("refused.sqlite")).latestErrors
+        #expect(!errors.isEmpty && errors.allSatisfy { ($0.error ?? "").localizedCaseInsensitiveContains("certificate") || ($0.error ?? "").localizedCaseInsensitiveContains("handshake") }, "\(errors)")
         #expect(try await receiver.summary().requests.total == 0)
 
         let trusted = try await upload(spool, to: receiver, ["--ca-file", certificates.caFile])
@@ -377,12 +403,12 @@ struct UploadEndToEndTests {
         let arguments = ["upload", spool.directory, "--endpoint", "https://telemetry.invalid:9", "--max-attempts", "1", "--connect-timeout", "5"]
         let proxied = try await runUploader(arguments + ["--ledger", temp.file("proxied.sqlite")], in: temp,
                                             environment: ["HTTPS_PROXY": proxy.url, "NO_PROXY": "", "https_proxy": "", "no_proxy": ""])
-        #expect(proxied.status == 1)
+        #expect(proxied.status == 75)
         let viaProxy = try await status(ledger: temp.file("proxied.sqlite")).latestErrors
         #expect(viaProxy.first?.error?.contains("Proxy") == true, "\(viaProxy)")
         let bypassed = try await runUploader(arguments + ["--ledger", temp.file("bypassed.sqlite")], in: temp,
                                              environment: ["HTTPS_PROXY": proxy.url, "NO_PROXY": "localhost,.invalid", "https_proxy": "", "no_proxy": ""])
-        #expect(bypassed.status == 1)
+        #expect(bypassed.status == 75)
         let direct = try await status(ledger: temp.file("bypassed.sqlite")).latestErrors
         #expect(direct.first?.error?.contains("Proxy") == false, "\(direct)")
         await proxy.stop()

@@ -43,7 +43,7 @@ struct SendSchedule {
         switch record.state {
         case .retrying, .pending:
             var again = work
-            again.attempts += 1
+            if record.counted { again.attempts += 1 }
             again.due = record.nextAttempt ?? Date()
             waiting.insert(Due(work: again))
         case .delivered, .rejected, .quarantined:

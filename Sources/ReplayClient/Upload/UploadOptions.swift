@@ -14,6 +14,8 @@ public struct UploadOptions: Sendable {
     public var keepBytes: Int
     /// Send rejected entries (dead letters) again, from a fresh attempt count.
     public var retryRejected = false
+    /// Send every entry still to deliver now, ignoring the backoff schedule and Retry-After.
+    public var ignoreSchedule = false
 
     public init(endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
                 keepBytes: Int = 256 << 20) {

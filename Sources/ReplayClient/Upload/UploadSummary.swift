@@ -23,6 +23,8 @@ public struct UploadSummary: Codable, Sendable, Equatable {
     /// Until the spool was verified.
     public var verifySeconds = 0.0
     public var nextAttempt: String?
+    /// Why the run stopped sending early: every recent request failed, an endpoint problem.
+    public var endpointPaused: String?
 
     /// Entries delivered in this run, per second.
     public var rate: Double { seconds > 0 ? Double(delivered) / seconds : 0 }

@@ -193,21 +193,36 @@ public struct SpoolerConfiguration: Sendable, Equatable {
             }
             requestPath = value
         case "interval":
-            guard let seconds = Self.parseDuration(value), seconds >= 60 else { throw fail("interval '\(value)' must be a duration of at least 1m, such as 24h, 90m or 7d") }
+            guard let seconds = Self.parseDuration(value), Self.intervalRange.contains(seconds) else {
+                throw fail("interval '\(value)' must be a duration between 1m and 366d, such as 24h, 90m or 7d")
+            }
             interval = seconds
         case "jitter":
-            guard let seconds = Self.parseDuration(value) else { throw fail("jitter '\(value)' must be a duration such as 1h, 10m or 0s") }
+            guard let seconds = Self.parseDuration(value), Self.jitterRange.contains(seconds) else {
+                throw fail("jitter '\(value)' must be a duration between 0s and 366d, such as 1h, 10m or 0s")
+            }
             jitter = seconds
         case "max_spool_bytes":
-            guard let bytes = Self.parseBytes(value), bytes >= 4096 else { throw fail("max_spool_bytes '\(value)' must be a size of at least 4KiB, such as 500MB or 2GiB") }
+            guard let bytes = Self.parseBytes(value), Self.spoolBytesRange.contains(bytes) else {
+                throw fail("max_spool_bytes '\(value)' must be a size between 4KiB and 16TiB, such as 500MB or 2GiB")
+            }
             maxSpoolBytes = bytes
         case "max_spool_age":
-            guard let seconds = Self.parseDuration(value), seconds >= 60 else { throw fail("max_spool_age '\(value)' must be a duration of at least 1m, such as 90d") }
+            guard let seconds = Self.parseDuration(value), Self.spoolAgeRange.contains(seconds) else {
+                throw fail("max_spool_age '\(value)' must be a duration between 1m and 3660d (ten years), such as 90d")
+            }
             maxSpoolAge = seconds
         default:
             throw fail("unknown key '\(key)'")
         }
     }
+
+    // Bounds that keep every schedule within dates and integers we can compute with
+    // (`interval = 1e308d` would otherwise schedule a report in the year 506713).
+    static let intervalRange: ClosedRange<Double> = 60...(366 * 86_400)
+    static let jitterRange: ClosedRange<Double> = 0...(366 * 86_400)
+    static let spoolAgeRange: ClosedRange<Double> = 60...(3_660 * 86_400)
+    static let spoolBytesRange: ClosedRange<Int64> = 4_096...(16 << 40)
 
     enum Section {
         case top
@@ -232,7 +247,8 @@ public struct SpoolerConfiguration: Sendable, Equatable {
             unit = factor
         }
         guard let amount = Double(number.trimmingCharacters(in: .whitespaces)), amount.isFinite, amount >= 0 else { return nil }
-        return amount * unit
+        let seconds = amount * unit
+        return seconds.isFinite ? seconds : nil
     }
 
     /// `4096`, `500KB`, `500MB`, `2GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024).
