@@ -47,7 +47,10 @@ public struct SpoolScan: Sendable {
             return true
         case .leftoverTemporary, .leftoverIncomplete, .entryMissing, .strayFile, .sequenceGap, .chainBroken,
              .batchIncomplete, .manifestMalformed, .manifestUnsupported, .manifestSignatureInvalid, .manifestUntrustedKey,
-             .fileMissing, .allowedSignersMismatch:
+             .fileMissing, .allowedSignersMismatch,
+             // Receipts are refused by the spooler; an uploader scan never meets them.
+             .receiptMalformed, .receiptSignatureInvalid, .receiptUntrustedKey, .receiptWrongInstallation,
+             .receiptUnknownDigest, .receiptReplayed:
             return false
         }
     }

@@ -42,6 +42,13 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
     case digestMismatch = "digest_mismatch"
     case beyondHead = "beyond_head"
     case allowedSignersMismatch = "allowed_signers_mismatch"
+    // A receipt carried back to the spooler.
+    case receiptMalformed = "receipt_malformed"
+    case receiptSignatureInvalid = "receipt_signature_invalid"
+    case receiptUntrustedKey = "receipt_untrusted_key"
+    case receiptWrongInstallation = "receipt_wrong_installation"
+    case receiptUnknownDigest = "receipt_unknown_digest"
+    case receiptReplayed = "receipt_replayed"
 
     public var description: String { rawValue }
 
@@ -54,7 +61,8 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
              .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .entryMissing, .strayFile,
              .sequenceGap, .chainBroken, .batchIncomplete, .manifestMalformed, .manifestUnsupported,
              .manifestSignatureInvalid, .manifestUntrustedKey, .fileMissing, .extraFile, .digestMismatch, .beyondHead,
-             .allowedSignersMismatch:
+             .allowedSignersMismatch, .receiptMalformed, .receiptSignatureInvalid, .receiptUntrustedKey,
+             .receiptWrongInstallation, .receiptUnknownDigest, .receiptReplayed:
             return false
         }
     }

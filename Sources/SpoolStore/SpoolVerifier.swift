@@ -217,6 +217,10 @@ struct ChainFold {
         } else if let state = expected[name.installation], name.sequence > state.firstSequence {
             // The spool should start where the state says entries were last removed on purpose.
             problems.append(gap(from: state.firstSequence, to: name.sequence - 1, before: name))
+        } else if let acknowledged = expected[name.installation]?.acknowledged, name.sequence == acknowledged.sequence + 1,
+                  link.previous != acknowledged.digest {
+            problems.append(.init(code: .chainBroken, file: name.entryFile,
+                                  message: "links previous digest \(link.previous) but the acknowledged entry \(acknowledged.sequence) had \(acknowledged.digest): an entry was replaced"))
         }
         current = (name.installation, name.sequence, link.digest)
         summaries[summaries.count - 1].lastSequence = name.sequence
