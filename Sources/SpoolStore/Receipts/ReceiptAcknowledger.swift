@@ -8,10 +8,12 @@ import SpoolProtocol
 ///
 /// Checked before anything changes: the signature against the trusted uploader keys, the
 /// installation, that it is newer than every receipt applied, and every listed digest against the
-/// spool (a digest the spool never had refuses the whole receipt). Removed: the run of entries
-/// from the oldest one in the spool up to the receipt's contiguous mark, each delivered with the
-/// spool's own digest; a delivered entry after one that is not stays, so the spool always holds
-/// an unbroken chain from `firstSequence` to the head.
+/// spool (a digest the spool never had refuses the whole receipt). Removed: the unbroken run of
+/// delivered entries (with the spool's own digests) from the spool's `firstSequence` on; a
+/// delivered entry after one that is not stays, so the spool always holds an unbroken chain from
+/// `firstSequence` to the head. The receipt's contiguous mark is not needed for that: entries
+/// below `firstSequence` are already accounted for by the spool's own state (acked or tombstoned),
+/// which the uploader may never have seen.
 ///
 /// Order, for crash safety: the chain state is saved first (new `firstSequence`, and the last
 /// removed link as `acknowledged`, which the entry after it must link to), then the applied
@@ -94,7 +96,7 @@ public struct ReceiptAcknowledger {
         // The unbroken run of delivered entries at the start of the spool.
         var removed: [EntryName] = []
         var next = chain.firstSequence
-        for name in present where name.sequence == next && next <= receipt.contiguous && matched.contains(next) {
+        for name in present where name.sequence == next && matched.contains(next) {
             removed.append(name)
             next += 1
         }
