@@ -22,7 +22,10 @@ struct ReceiptAckTests {
 
         @discardableResult
         func spooler(_ arguments: String..., config: Bool = true) throws -> Command.Result {
-            let configuration = config ? ["--config", temp.file("spooler.conf")] : []
+            // Without `config`, an empty configuration (not ./spooler.conf, which the spooler would pick up).
+            let file = temp.file(config ? "spooler.conf" : "empty.conf")
+            if !FileManager.default.fileExists(atPath: file) { try Data().write(to: URL(fileURLWithPath: file)) }
+            let configuration = ["--config", file]
             return try Command.run(Command.product("spooler"), arguments + ["--spool", spool, "--state", state] + configuration, in: temp.path)
         }
 
