@@ -170,4 +170,27 @@ struct ReceiptAckTests {
                                to: older, key: key)
         try expectRefused(older, .receiptReplayed, "before the receipt")
     }
+
+    @Test("the uploader key is refused when group or others can read it; several installations need --installation", .timeLimit(.minutes(1)))
+    func keyAndInstallations() async throws {
+        let loop = try Loop()
+        let receiver = try await loop.collectAndUpload(1)
+        defer { Task { await receiver.stop() } }
+        // A second installation in the same ledger.
+        let other = loop.temp.file("Spool-2")
+        #expect(try Command.run(Command.product("spooler"), ["collect", "--spool", other, "--state", loop.temp.file("state-2")], in: loop.temp.path).status == 0)
+        #expect(try await loop.uploader("upload", other, "--endpoint", receiver.url).status == 0)
+        let ambiguous = try await loop.uploader("receipt", "--out", loop.temp.file("r"))
+        #expect(ambiguous.status == 2)
+        #expect(ambiguous.stderr.contains("--installation"), "\(ambiguous.stderr)")
+        let installation = try StateDirectory(path: loop.state).loadPublicIdentity().installation
+        _ = try await loop.receipt("r", installation: installation)
+        #expect(try loop.spooler("ack", loop.temp.file("r")).stdout.hasPrefix("freed 1 entry (1...1)"))
+
+        let key = loop.temp.file("uploader/uploader-key")
+        #expect(chmod(key, 0o644) == 0)
+        let refused = try await loop.uploader("pubkey")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("chmod 600 \(key)"), "\(refused.stderr)")
+    }
 }
