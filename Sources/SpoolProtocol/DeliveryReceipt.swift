@@ -136,22 +136,15 @@ public struct DeliveryReceipt: Equatable, Sendable {
     /// `trust` lets the key sign receipts as principal ``principal``. Returns the signing key.
     @discardableResult
     public static func verifySignature(receipt: [UInt8], signatureText: [UInt8], trust: any SignerTrust) throws(DeliveryReceiptError) -> SSHPublicKey {
-        let signature: SSHSignature
         do {
-            signature = try SpoolEntry.parseSignature(signatureText)
+            return try DetachedSignature.check(message: receipt, signatureText: signatureText, namespace: namespace, principal: principal, trust: trust)
         } catch {
-            throw .badSignature(error.description)
+            switch error {
+            case .mismatch: throw .badSignature("does not match the receipt (changed after signing, or signed over other bytes)")
+            case .invalid(let why): throw .badSignature(why)
+            case .untrusted(let key): throw .untrustedKey(fingerprint: key.fingerprint)
+            }
         }
-        guard signature.namespace == namespace else {
-            throw .badSignature("namespace is '\(signature.namespace)', expected '\(namespace)'")
-        }
-        guard signature.isValid(for: receipt, namespace: namespace) else {
-            throw .badSignature("does not match the receipt (changed after signing, or signed over other bytes)")
-        }
-        guard trust.allows(signature.publicKey, principal: principal, namespace: namespace) else {
-            throw .untrustedKey(fingerprint: signature.publicKey.fingerprint)
-        }
-        return signature.publicKey
     }
 
     /// The allowed_signers line that lets a spooler trust this uploader key for receipts.

@@ -7,7 +7,7 @@ import SpoolProtocol
 ///
 /// Receipts are ordered by their `issued` time (the uploader's clock, seconds); the digests of the
 /// receipts applied with the newest time are kept so that two receipts of the same second both apply.
-public struct AppliedReceipts: Codable, Equatable, Sendable {
+public struct AppliedReceipts: StateRecord, Equatable, Sendable {
     public static let fileName = "receipts-applied.json"
 
     public var installation: String
@@ -40,25 +40,8 @@ public struct AppliedReceipts: Codable, Equatable, Sendable {
 extension StateDirectory {
     /// The receipts applied so far, nil before the first one.
     public func loadAppliedReceipts(installation: String) throws -> AppliedReceipts? {
-        let path = file(AppliedReceipts.fileName)
-        guard FileSystem.exists(path) else { return nil }
-        let record: AppliedReceipts
-        do {
-            record = try JSONDecoder().decode(AppliedReceipts.self, from: Data(try FileSystem.read(path, maxBytes: 1 << 20)))
-        } catch let error as FileSystemError {
-            throw error
-        } catch {
-            throw StateError.malformed(file: path, reason: "cannot be decoded (\(error))")
-        }
-        guard record.installation == installation else {
-            throw StateError.malformed(file: path, reason: "records installation \(record.installation), not \(installation)")
-        }
-        return record
+        try loadRecord(AppliedReceipts.self, installation: installation)
     }
 
-    public func saveAppliedReceipts(_ record: AppliedReceipts) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try DurableDirectory(path: path).publish([UInt8](try encoder.encode(record)) + [0x0a], as: AppliedReceipts.fileName, permissions: 0o600, replace: true)
-    }
+    public func saveAppliedReceipts(_ record: AppliedReceipts) throws { try saveRecord(record) }
 }
