@@ -13,9 +13,9 @@ extension SpoolerCommand {
                 Reads RECEIPT and RECEIPT.sig (written by 'uploader receipt'). The receipt must be \
                 signed by a key of the allowed_signers file named by the configuration key \
                 trusted_uploaders, be for this installation, list only digests of this spool's \
-                entries, and be newer than every receipt applied before. Then the delivered entries \
-                from the oldest one in the spool up to the receipt's contiguous mark are removed, the \
-                last removed link is kept in the state directory so 'spooler verify' stays clean, and \
+                entries, and be newer than every receipt applied before. Then the unbroken run of \
+                delivered entries from the oldest one in the spool on is removed (a delivered entry \
+                after one not yet delivered stays for a later receipt), the last removed link is kept in the state directory so 'spooler verify' stays clean, and \
                 what was freed is printed. A refused receipt changes nothing. \
                 Exit status: 0 applied, 1 refused or failed, 2 usage error.
                 """)
