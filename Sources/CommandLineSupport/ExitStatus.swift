@@ -67,7 +67,7 @@ extension ParsableCommand {
     }
 }
 
-/// A failing stderr (closed pipe) must not turn an error report into a crash.
-private func printError(_ message: String) {
+/// Writes a line to stderr. A failing stderr (closed pipe) must not turn an error report into a crash.
+public func printError(_ message: String) {
     try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
 }

@@ -57,7 +57,10 @@ public struct SpoolScan: Sendable {
              .batchIncomplete, .manifestMalformed, .manifestUnsupported, .manifestSignatureInvalid, .manifestUntrustedKey,
              .fileMissing, .allowedSignersMismatch,
              // Genuine entries after a hole: sent, and the hole reported.
-             .sequenceGapLedger:
+             .sequenceGapLedger,
+             // Receipts are refused by the spooler; an uploader scan never meets them.
+             .receiptMalformed, .receiptSignatureInvalid, .receiptUntrustedKey, .receiptWrongInstallation,
+             .receiptUnknownDigest, .receiptReplayed:
             return false
         }
     }

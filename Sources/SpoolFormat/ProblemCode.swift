@@ -45,6 +45,13 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
     // What the uploader's ledger already holds, against a new spool or batch.
     case sequenceGapLedger = "sequence_gap_ledger"
     case sequenceFork = "sequence_fork"
+    // A receipt carried back to the spooler.
+    case receiptMalformed = "receipt_malformed"
+    case receiptSignatureInvalid = "receipt_signature_invalid"
+    case receiptUntrustedKey = "receipt_untrusted_key"
+    case receiptWrongInstallation = "receipt_wrong_installation"
+    case receiptUnknownDigest = "receipt_unknown_digest"
+    case receiptReplayed = "receipt_replayed"
 
     public var description: String { rawValue }
 
@@ -57,7 +64,8 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
              .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .entryMissing, .strayFile,
              .sequenceGap, .chainBroken, .batchIncomplete, .manifestMalformed, .manifestUnsupported,
              .manifestSignatureInvalid, .manifestUntrustedKey, .fileMissing, .extraFile, .digestMismatch, .beyondHead,
-             .allowedSignersMismatch, .sequenceGapLedger, .sequenceFork:
+             .allowedSignersMismatch, .sequenceGapLedger, .sequenceFork, .receiptMalformed, .receiptSignatureInvalid,
+             .receiptUntrustedKey, .receiptWrongInstallation, .receiptUnknownDigest, .receiptReplayed:
             return false
         }
     }

@@ -151,22 +151,15 @@ public struct BatchManifest: Equatable, Sendable {
     public static func verifySignature(
         manifest: [UInt8], signatureText: [UInt8], installation: String, trust: any SignerTrust
     ) throws(BatchManifestError) -> SSHPublicKey {
-        let signature: SSHSignature
         do {
-            signature = try SpoolEntry.parseSignature(signatureText)
+            return try DetachedSignature.check(message: manifest, signatureText: signatureText, namespace: namespace, principal: installation, trust: trust)
         } catch {
-            throw .badSignature(error.description)
+            switch error {
+            case .mismatch: throw .badSignature("does not match the manifest (changed after signing, or signed over other bytes)")
+            case .invalid(let why): throw .badSignature(why)
+            case .untrusted(let key): throw .untrustedKey(fingerprint: key.fingerprint, installation: installation)
+            }
         }
-        guard signature.namespace == namespace else {
-            throw .badSignature("namespace is '\(signature.namespace)', expected '\(namespace)'")
-        }
-        guard signature.isValid(for: manifest, namespace: namespace) else {
-            throw .badSignature("does not match the manifest (changed after signing, or signed over other bytes)")
-        }
-        guard trust.allows(signature.publicKey, principal: installation, namespace: namespace) else {
-            throw .untrustedKey(fingerprint: signature.publicKey.fingerprint, installation: installation)
-        }
-        return signature.publicKey
     }
 
     /// The batch's `allowed_signers` line: the installation's key for entries and manifests, so

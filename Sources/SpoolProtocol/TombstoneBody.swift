@@ -15,6 +15,8 @@ public struct TombstoneBody: Codable, Equatable, Sendable {
         case maxBytes = "max_bytes"
         /// The entries were older than `max_spool_age`.
         case maxAge = "max_age"
+        /// The entries were exported but no receipt acknowledged them within `max_unacked_age`.
+        case maxUnackedAge = "max_unacked_age"
     }
 
     public var type: String
@@ -27,7 +29,7 @@ public struct TombstoneBody: Codable, Equatable, Sendable {
     /// Their size on disk, both files.
     public var bytes: Int64
     public var reason: Reason
-    /// The limit that was passed: bytes for `max_bytes`, seconds for `max_age`.
+    /// The limit that was passed: bytes for `max_bytes`, seconds for `max_age` and `max_unacked_age`.
     public var limit: Int64
 
     public init(installation: String, dropped: SequenceRange, entries: Int, bytes: Int64, reason: Reason, limit: Int64) {

@@ -8,6 +8,19 @@ public struct ChainState: Codable, Equatable, Sendable {
     public var lastDigest: EntryDigest
     /// Entries below this sequence were removed on purpose (declared by a tombstone).
     public var firstSequence: UInt64
+    /// The newest entry removed by `spooler ack` (sequence and digest): the entry after it must
+    /// link to it, so the chain stays checkable after delivered entries leave the spool.
+    public var acknowledged: Link?
+
+    public struct Link: Codable, Equatable, Sendable {
+        public var sequence: UInt64
+        public var digest: EntryDigest
+
+        public init(sequence: UInt64, digest: EntryDigest) {
+            self.sequence = sequence
+            self.digest = digest
+        }
+    }
 
     public init(installation: String, lastSequence: UInt64 = 0, lastDigest: EntryDigest = .genesis, firstSequence: UInt64 = 1) {
         self.installation = installation

@@ -11,13 +11,19 @@ public struct SpoolLimits: Sendable, Equatable {
     public var maxBytes: Int64?
     /// Entries created more than this many seconds ago are removed.
     public var maxAge: TimeInterval?
+    /// Exported entries not acknowledged by a receipt are removed this many seconds after their creation.
+    public var maxUnackedAge: TimeInterval?
+    /// The last exported sequence (from the export record): entries up to it are exported.
+    public var exportedThrough: UInt64
 
-    public init(maxBytes: Int64? = nil, maxAge: TimeInterval? = nil) {
+    public init(maxBytes: Int64? = nil, maxAge: TimeInterval? = nil, maxUnackedAge: TimeInterval? = nil, exportedThrough: UInt64 = 0) {
         self.maxBytes = maxBytes
         self.maxAge = maxAge
+        self.maxUnackedAge = maxUnackedAge
+        self.exportedThrough = exportedThrough
     }
 
-    public var isEmpty: Bool { maxBytes == nil && maxAge == nil }
+    public var isEmpty: Bool { maxBytes == nil && maxAge == nil && maxUnackedAge == nil }
 }
 
 extension SpoolWriter {
@@ -45,15 +51,20 @@ extension SpoolWriter {
 
         var kept = own.filter { $0.sequence >= chain.firstSequence }.map { (name: $0, bytes: size(of: $0)) }
         var tombstones: [TombstoneBody] = []
-        if let maxAge = limits.maxAge {
+        // Oldest first, an age limit removes a prefix; exported entries still here were never acknowledged.
+        let ageLimits: [(TimeInterval?, UInt64, TombstoneBody.Reason)] = [
+            (limits.maxAge, .max, .maxAge), (limits.maxUnackedAge, limits.exportedThrough, .maxUnackedAge),
+        ]
+        for case let (maxAge?, through, reason) in ageLimits {
             let cutoff = now.addingTimeInterval(-maxAge)
             var expired = 0
             // An entry whose metadata cannot be read stops the age scan: nothing newer is removed for its sake.
-            while expired < kept.count - 1, let created = creationDate(of: kept[expired].name), created < cutoff { expired += 1 }
+            while expired < kept.count - 1, kept[expired].name.sequence <= through,
+                  let created = creationDate(of: kept[expired].name), created < cutoff { expired += 1 }
             if expired > 0 {
                 let dropped = Array(kept[..<expired])
                 kept.removeFirst(expired)
-                tombstones.append(try drop(dropped, reason: .maxAge, limit: Int64(maxAge), productVersion: productVersion, request: request, now: now))
+                tombstones.append(try drop(dropped, reason: reason, limit: Int64(maxAge), productVersion: productVersion, request: request, now: now))
             }
         }
         if let maxBytes = limits.maxBytes {
@@ -86,7 +97,8 @@ extension SpoolWriter {
         return tombstone
     }
 
-    private func remove(_ names: [EntryName]) throws {
+    /// Removes entries, each `.sig` before its `.json.gz`, then syncs the directory.
+    func remove(_ names: [EntryName]) throws {
         guard !names.isEmpty else { return }
         for name in names {
             for file in [name.signatureFile, name.entryFile] {
@@ -100,7 +112,7 @@ extension SpoolWriter {
         try directory.sync()
     }
 
-    private func size(of name: EntryName) -> Int64 {
+    func size(of name: EntryName) -> Int64 {
         [name.entryFile, name.signatureFile].reduce(Int64(0)) { total, file in
             var info = stat()
             return lstat(directory.full(file), &info) == 0 ? total + Int64(info.st_size) : total

@@ -239,6 +239,11 @@ struct ChainFold {
            let digest = current.digest, link.previous != digest {
             problems.append(.init(code: .chainBroken, file: name.entryFile,
                                   message: "links previous digest \(link.previous) but entry \(current.sequence) has \(digest): an entry was replaced"))
+        } else if let current, current.sequence == 0, let acknowledged = expected[name.installation]?.acknowledged,
+                  name.sequence == acknowledged.sequence + 1, link.previous != acknowledged.digest {
+            // The first entry after those a receipt freed must link to the last one freed.
+            problems.append(.init(code: .chainBroken, file: name.entryFile,
+                                  message: "links previous digest \(link.previous) but the acknowledged entry \(acknowledged.sequence) had \(acknowledged.digest): an entry was replaced"))
         }
         markPresent(name)
         summaries[summaries.count - 1].lastSequence = name.sequence

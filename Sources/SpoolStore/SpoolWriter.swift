@@ -13,7 +13,7 @@ public final class SpoolWriter {
     public let spool: String
     public let state: StateDirectory
     public let identity: StateDirectory.Identity
-    public private(set) var chain: ChainState
+    public internal(set) var chain: ChainState
     /// What opening found and did about leftovers, for the caller to report.
     public private(set) var recovered: [SpoolProblem] = []
     let directory: DurableDirectory
@@ -64,7 +64,7 @@ public final class SpoolWriter {
         if !own.isEmpty { try state.saveChain(chain) }
     }
 
-    private func read(_ name: EntryName) throws -> SpoolEntry {
+    func read(_ name: EntryName) throws -> SpoolEntry {
         let path = directory.full(name.entryFile)
         do {
             return try SpoolEntry.open(

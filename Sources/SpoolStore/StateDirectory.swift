@@ -14,8 +14,6 @@ public struct StateDirectory: Sendable {
     public static let privateKeyFile = "signing-key"
     public static let publicKeyFile = "signing-key.pub"
     public static let chainFile = "chain-state.json"
-    static let keyHeader = "-----BEGIN TELEMETRY SPOOL ED25519 KEY-----"
-    static let keyFooter = "-----END TELEMETRY SPOOL ED25519 KEY-----"
 
     public let path: String
 
@@ -60,16 +58,7 @@ public struct StateDirectory: Sendable {
         guard UUID(uuidString: idText) != nil, idText == idText.lowercased() else {
             throw StateError.malformed(file: idPath, reason: "expected a lowercase UUID, found '\(idText.prefix(60))'")
         }
-        if let mode = FileSystem.mode(of: keyPath), mode & 0o077 != 0 {
-            throw StateError.keyTooOpen(file: keyPath, mode: mode & 0o777)
-        }
-        let keyText = String(decoding: try FileSystem.read(keyPath, maxBytes: 4096), as: UTF8.self)
-        let lines = keyText.split(separator: "\n").map(String.init)
-        guard lines.count == 3, lines[0] == Self.keyHeader, lines[2] == Self.keyFooter,
-              let seed = StrictBase64.decode(lines[1]), seed.count == 32,
-              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) else {
-            throw StateError.malformed(file: keyPath, reason: "not a TelemetrySpool Ed25519 private key")
-        }
+        let key = try SigningKeyFile.load(keyPath)
         return Identity(installation: idText, signingKey: key)
     }
 
@@ -99,9 +88,7 @@ public struct StateDirectory: Sendable {
         try FileSystem.makeDirectory(path, permissions: 0o700)
         let identity = Identity(installation: UUID().uuidString.lowercased(), signingKey: Curve25519.Signing.PrivateKey())
         let directory = try DurableDirectory(path: path)
-        let seed = StrictBase64.encode(identity.signingKey.rawRepresentation)
-        try directory.publish(Array("\(Self.keyHeader)\n\(seed)\n\(Self.keyFooter)\n".utf8), as: Self.privateKeyFile, permissions: 0o600, replace: true)
-        try directory.publish(Array((identity.publicKey.openSSHLine(comment: identity.installation) + "\n").utf8), as: Self.publicKeyFile, replace: true)
+        try SigningKeyFile.save(identity.signingKey, as: Self.privateKeyFile, comment: identity.installation, in: directory)
         // A new identity starts a new chain.
         if FileSystem.exists(file(Self.chainFile)) { try directory.remove(Self.chainFile) }
         try directory.publish(Array((identity.installation + "\n").utf8), as: Self.installationFile, replace: true)

@@ -66,6 +66,29 @@ struct SpoolLimitTests {
         #expect(try tombstones() == dropped)
     }
 
+    @Test("max_unacked_age: exported entries no receipt acknowledged are removed past the limit with a signed tombstone; unexported ones stay", .timeLimit(.minutes(1)))
+    func maxUnackedAge() throws {
+        let writer = try writer()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        for day in (0..<10).reversed() {
+            try writer.append(body: body(day), productVersion: "1.0", schema: 1, now: now.addingTimeInterval(-Double(day) * 86_400))
+        }
+        // Entries 1...4 were exported; 5...10 were not, and stay however old they are.
+        let dropped = try writer.prune(limits: SpoolLimits(maxUnackedAge: 2 * 86_400, exportedThrough: 4), productVersion: "1.0", now: now)
+        #expect(dropped.map(\.reason) == [.maxUnackedAge])
+        #expect(dropped.first?.dropped == .init(first: 1, last: 4))
+        #expect(dropped.first?.limit == 172_800)
+        #expect(try SpoolListing(directory: spool).entries.map(\.sequence) == Array(5...11))
+        for withState in [true, false] {
+            let report = try verify(withState: withState)
+            #expect(report.isClean, "\(report.problems)")
+            #expect(report.declaredLosses.map(\.reason) == [.maxUnackedAge])
+        }
+        #expect(try tombstones() == dropped)
+        // Nothing exported is older than the limit any more: a second prune removes nothing.
+        #expect(try writer.prune(limits: SpoolLimits(maxUnackedAge: 2 * 86_400, exportedThrough: 4), productVersion: "1.0", now: now) == [])
+    }
+
     @Test("max_bytes: the oldest entries go until the installation fits, never the newest", .timeLimit(.minutes(1)))
     func maxBytes() throws {
         let writer = try writer()

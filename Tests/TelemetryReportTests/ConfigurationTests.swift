@@ -23,6 +23,8 @@ struct ConfigurationTests {
             jitter = 15m
             max_spool_bytes = 2MiB
             max_spool_age = 30d
+            max_unacked_age = 90d
+            trusted_uploaders = trusted_uploaders
 
             [database product]
             path = /var/lib/product/product.db
@@ -47,6 +49,8 @@ struct ConfigurationTests {
         #expect(configuration.jitter == 900)
         #expect(configuration.maxSpoolBytes == 2 << 20)
         #expect(configuration.maxSpoolAge == 30.0 * 86_400)
+        #expect(configuration.maxUnackedAge == 90.0 * 86_400)
+        #expect(configuration.trustedUploaders == "trusted_uploaders")
         #expect(configuration.databases["product"]?.origin == .file("/var/lib/product/product.db"))
         #expect(configuration.metrics["environments"]?.kind == .sqlite(database: "product", query: "SELECT COUNT(*) FROM environments"))
         #expect(configuration.metrics["calls.api.by_result"]?.kind == .command(arguments: ["/usr/local/bin/product-stats", "--json"], timeout: 5, field: "api"))
@@ -56,6 +60,7 @@ struct ConfigurationTests {
 
     @Test("errors name the file, the line and what is wrong", arguments: [
         ("product_version = 1\ncolour = blue", 2, "unknown key 'colour'"),
+        ("max_unacked_age = soon", 1, "max_unacked_age 'soon' must be a duration of at least 1m"),
         ("[metric environment]\nsqlite = x", 1, "unknown metric 'environment'"),
         ("[widget x]", 1, "unknown section"),
         ("[metric projects]\nsqlite = db\nquery = SELECT 1\nfile = x.json", 1, "names 2 sources"),

@@ -5,7 +5,7 @@ import SpoolFormat
 ///
 /// Saved only once the batch is complete on the media; an export killed before that leaves the
 /// record as it was, and the next export writes the same entries again (the uploader deduplicates).
-public struct ExportRecord: Codable, Equatable, Sendable {
+public struct ExportRecord: Equatable, Sendable {
     public static let fileName = "export-state.json"
 
     public var installation: String
@@ -25,28 +25,13 @@ public struct ExportRecord: Codable, Equatable, Sendable {
     }
 }
 
+extension ExportRecord: StateRecord {}
+
 extension StateDirectory {
     /// The record of the last export, nil before the first one.
     public func loadExportRecord(installation: String) throws -> ExportRecord? {
-        let path = file(ExportRecord.fileName)
-        guard FileSystem.exists(path) else { return nil }
-        let record: ExportRecord
-        do {
-            record = try JSONDecoder().decode(ExportRecord.self, from: Data(try FileSystem.read(path, maxBytes: 64 * 1024)))
-        } catch let error as FileSystemError {
-            throw error
-        } catch {
-            throw StateError.malformed(file: path, reason: "cannot be decoded (\(error))")
-        }
-        guard record.installation == installation else {
-            throw StateError.malformed(file: path, reason: "records installation \(record.installation), not \(installation)")
-        }
-        return record
+        try loadRecord(ExportRecord.self, installation: installation)
     }
 
-    public func saveExportRecord(_ record: ExportRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try DurableDirectory(path: path).publish([UInt8](try encoder.encode(record)) + [0x0a], as: ExportRecord.fileName, permissions: 0o600, replace: true)
-    }
+    public func saveExportRecord(_ record: ExportRecord) throws { try saveRecord(record) }
 }

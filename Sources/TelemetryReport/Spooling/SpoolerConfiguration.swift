@@ -33,6 +33,10 @@ public struct SpoolerConfiguration: Sendable, Equatable {
     public var maxSpoolBytes: Int64?
     /// Entries older than this many seconds are removed.
     public var maxSpoolAge: Double?
+    /// Exported entries that no receipt acknowledged are removed this many seconds after their creation.
+    public var maxUnackedAge: Double?
+    /// The allowed_signers file of the uploader keys whose receipts `spooler ack` accepts.
+    public var trustedUploaders: String?
     /// Databases the `sqlite` sources query, by name.
     public var databases: [String: DatabaseSpec] = [:]
     /// The source of each metric configured explicitly, by metric key.
@@ -212,6 +216,13 @@ public struct SpoolerConfiguration: Sendable, Equatable {
                 throw fail("max_spool_age '\(value)' must be a duration between 1m and 3660d (ten years), such as 90d")
             }
             maxSpoolAge = seconds
+        case "max_unacked_age":
+            guard let seconds = Self.parseDuration(value), Self.spoolAgeRange.contains(seconds) else {
+                throw fail("max_unacked_age '\(value)' must be a duration between 1m and 3660d (ten years), such as 90d")
+            }
+            maxUnackedAge = seconds
+        case "trusted_uploaders":
+            trustedUploaders = value
         default:
             throw fail("unknown key '\(key)'")
         }

@@ -37,7 +37,9 @@ public struct SpoolingJob {
         let (_, path) = try writer.append(kind: .report, body: collected.body, productVersion: collected.productVersion,
                                           schema: collected.schema, request: request, now: now)
         try collected.nextState.save(to: state)
-        let limits = SpoolLimits(maxBytes: configuration.maxSpoolBytes, maxAge: configuration.maxSpoolAge)
+        let exported = try state.loadExportRecord(installation: writer.identity.installation)?.lastSequence ?? 0
+        let limits = SpoolLimits(maxBytes: configuration.maxSpoolBytes, maxAge: configuration.maxSpoolAge,
+                                 maxUnackedAge: configuration.maxUnackedAge, exportedThrough: exported)
         let tombstones = try writer.prune(limits: limits, productVersion: configuration.productVersion, request: request, now: now)
         return Outcome(path: path, report: collected.report, tombstones: tombstones)
     }

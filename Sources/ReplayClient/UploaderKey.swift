@@ -1,0 +1,26 @@
+import Crypto
+import Foundation
+import SpoolFormat
+import SpoolProtocol
+import SpoolStore
+
+/// The uploader's own Ed25519 key, which signs receipts. It lives beside the ledger (the directory
+/// of `--ledger FILE`), so one option selects both; created on first use, 0600, in the format of
+/// the spooler's signing key.
+public enum UploaderKey {
+    public static let fileName = "uploader-key"
+
+    /// The key beside the ledger at `ledgerPath`, created if there is none yet.
+    public static func loadOrCreate(ledgerPath: String) throws -> (key: Curve25519.Signing.PrivateKey, path: String, created: Bool) {
+        var directory = FileSystem.directory(containing: ledgerPath)
+        if directory.isEmpty { directory = "." }
+        let (key, created) = try SigningKeyFile.loadOrCreate(fileName, comment: DeliveryReceipt.principal, in: directory)
+        return (key, FileSystem.path(fileName, in: directory), created)
+    }
+
+    /// The OpenSSH public key line, or the allowed_signers line a spooler's `trusted_uploaders` holds.
+    public static func publicKeyLine(_ key: Curve25519.Signing.PrivateKey, allowedSigners: Bool) -> String {
+        let publicKey = SSHPublicKey(key.publicKey)
+        return allowedSigners ? DeliveryReceipt.allowedSignersLine(key: publicKey) : publicKey.openSSHLine(comment: DeliveryReceipt.principal)
+    }
+}
