@@ -301,6 +301,6 @@ public struct LedgerError: Error, CustomStringConvertible {
     public var reason: String
 
     public var description: String {
-        "ledger \(path): \(reason). Choose another file with --ledger FILE or UPLOADER_LEDGER"
+        "ledger \(PrintableText.path(path)): \(reason). Choose another file with --ledger FILE or UPLOADER_LEDGER"
     }
 }

@@ -86,7 +86,10 @@ public struct SpoolEntry: Sendable {
             throw .unreadable("\(error)")
         }
         var line = members[0]
-        guard line.last == 0x0a, line.count <= limits.maxMetadataBytes + 1 else { throw .metadataLineMissing }
+        guard line.count <= limits.maxMetadataBytes + 1 else {
+            throw .tooLarge(file: "metadata line", bytes: line.count, limit: limits.maxMetadataBytes)
+        }
+        guard line.last == 0x0a else { throw .metadataLineMissing }
         line.removeLast()
         guard !line.contains(0x0a) else { throw .metadataLineMissing }
         return try verify(metadataLine: line, body: members[1], signature: signature, trust: trust)

@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// One problem found in a spool, naming the file it concerns.
 public struct SpoolProblem: Equatable, Sendable, Codable, CustomStringConvertible {
     /// A stable code for scripts, e.g. `signature_invalid`, `sequence_gap`, `leftover_incomplete`.
@@ -15,5 +17,16 @@ public struct SpoolProblem: Equatable, Sendable, Codable, CustomStringConvertibl
     /// Leftovers of an interrupted write: the next `collect` cleans them up.
     public var isLeftover: Bool { code.hasPrefix("leftover_") }
 
-    public var description: String { "\(file): \(message)" }
+    public var description: String { "\(PrintableText.path(file)): \(message)" }
+
+    /// The problem as one line of text output, with the file's path in `directory`, escaped.
+    public func line(in directory: String) -> String {
+        "\(PrintableText.path(directory))/\(PrintableText.path(file)): \(message) [\(code)]"
+    }
+
+    /// A committed entry (the chain state records it) whose `.sig` is gone or is not a regular file.
+    static func signatureMissing(_ name: EntryName) -> SpoolProblem {
+        SpoolProblem(code: "signature_missing", file: name.entryFile,
+                     message: "has no regular \(EntryName.signatureSuffix) although the state directory records it as committed: the signature was moved, deleted or replaced; the entry is kept")
+    }
 }

@@ -61,7 +61,7 @@ extension ReceiverCommand {
                 tls: tlsCertificate.map { ReceiverConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) })
             let trust = signers == nil ? "trust on first use" : "allowed signers \(allowedSigners!)"
             let app = try await buildApplication(configuration, logger: logger) { url in
-                print("listening on \(url) (database \(configuration.databasePath), \(trust))")
+                print("listening on \(url) (database \(PrintableText.path(configuration.databasePath)), \(trust))")
                 fflush(stdout)
             }
             try await app.runService()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import SpoolFormat
 import SpoolStore
 import TelemetryReport
 
@@ -26,7 +27,7 @@ extension SpoolerCommand {
                 installation = identity.installation
             } else {
                 installation = "00000000-0000-0000-0000-000000000000"
-                Console.error("no installation ID in \(state.path) yet: collect creates one; shown here as all zeros")
+                Console.error("no installation ID in \(PrintableText.path(state.path)) yet: collect creates one; shown here as all zeros")
             }
             let report: CollectedReport
             do {

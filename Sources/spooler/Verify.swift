@@ -24,7 +24,7 @@ extension SpoolerCommand {
 
         func run() throws {
             guard FileSystem.isDirectory(options.spool) else {
-                throw RuntimeFailure("spool directory '\(options.spool)' does not exist or is not a directory")
+                throw RuntimeFailure("spool directory '\(PrintableText.path(options.spool))' does not exist or is not a directory")
             }
             let trust: any SignerTrust
             var expected: [ChainState] = []
@@ -37,7 +37,7 @@ extension SpoolerCommand {
                 }
             } else {
                 guard let identity = try? state.loadPublicIdentity() else {
-                    throw RuntimeFailure("no installation key in \(state.path): pass --state DIR of the spooler that wrote the spool, or --allowed-signers FILE")
+                    throw RuntimeFailure("no installation key in \(PrintableText.path(state.path)): pass --state DIR of the spooler that wrote the spool, or --allowed-signers FILE")
                 }
                 trust = SingleSignerTrust(key: identity.key, principal: identity.installation)
                 expected = [try state.loadChain(installation: identity.installation)]
@@ -56,7 +56,7 @@ extension SpoolerCommand {
                 print(String(decoding: try encoder.encode(VerifyOutput(report)), as: UTF8.self))
             } else {
                 for problem in report.problems {
-                    print("\(options.spool)/\(problem.file): \(problem.message) [\(problem.code)]")
+                    print(problem.line(in: options.spool))
                 }
                 for loss in report.declaredLosses {
                     print("declared loss: entries \(loss.first)...\(loss.last) of \(loss.installation) were removed (\(loss.reason)), as tombstone \(loss.tombstone) records")

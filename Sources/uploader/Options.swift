@@ -24,7 +24,7 @@ struct SpoolTrustOptions: ParsableArguments {
     /// A missing spool is a failure at run time, not a usage error: the command line was fine.
     func checkDirectory() throws {
         guard FileSystem.isDirectory(directory) else {
-            throw RuntimeFailure("spool directory '\(directory)' does not exist or is not a directory")
+            throw RuntimeFailure("spool directory '\(PrintableText.path(directory))' does not exist or is not a directory")
         }
     }
 
@@ -51,7 +51,7 @@ struct SpoolTrustOptions: ParsableArguments {
 /// Prints scan problems the way `spooler verify` does.
 func printProblems(_ scan: SpoolScan, directory: String) {
     for problem in scan.problems {
-        print("\(directory)/\(problem.file): \(problem.message) [\(problem.code)]")
+        print(problem.line(in: directory))
     }
 }
 

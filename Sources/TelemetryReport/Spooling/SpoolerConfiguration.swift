@@ -1,5 +1,6 @@
 import Foundation
 import SpoolStore
+import SpoolFormat
 
 /// The spooler's configuration file: `key = value` lines, `#` comments, `[section]` headers.
 ///
@@ -67,11 +68,13 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         var configuration = SpoolerConfiguration()
         let file = path ?? (FileManager.default.fileExists(atPath: defaultFileName) ? defaultFileName : nil)
         if let file {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw ConfigurationError(file: file, line: nil, reason: "cannot be read (missing or not readable)")
+            let data: [UInt8]
+            do {
+                data = try RegularFile.read(file, maxBytes: 1 << 20, followSymlinks: true)
+            } catch {
+                throw ConfigurationError(file: file, line: nil, reason: error.reason)
             }
-            guard data.count <= 1 << 20 else { throw ConfigurationError(file: file, line: nil, reason: "is larger than 1 MiB") }
-            guard let text = String(data: data, encoding: .utf8) else {
+            guard let text = String(validating: data, as: UTF8.self) else {
                 throw ConfigurationError(file: file, line: nil, reason: "is not UTF-8 text")
             }
             configuration.baseDirectory = FileSystem.directory(containing: file)
@@ -306,7 +309,7 @@ struct PendingMetric {
             return MetricSourceSpec(kind: .sqlite(database: value, query: query), line: valueLine)
         case "command":
             try only(["timeout", "field"], for: source)
-            var timeout = 10.0
+            var timeout = CommandRunner.defaultTimeout
             if let entry = values["timeout"] {
                 guard let seconds = SpoolerConfiguration.parseDuration(entry.value), seconds > 0, seconds <= 600 else {
                     throw fail("timeout '\(entry.value)' must be a duration between 0 and 10m, such as 10s", at: entry.line)
@@ -338,5 +341,5 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
         self.reason = reason
     }
 
-    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(reason)" }
+    public var description: String { "\(PrintableText.path(file))\(line.map { ":\($0)" } ?? ""): \(reason)" }
 }
