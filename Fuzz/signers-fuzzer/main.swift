@@ -1,0 +1,15 @@
+// libFuzzer entry point for the OpenSSH allowed_signers parser (principals, options, keys).
+// Built only by Fuzz/run.sh.
+import SpoolFormat
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    guard let text = String(validating: bytes, as: UTF8.self) else { return 0 }
+    if let signers = try? AllowedSigners(text: text) {
+        for signer in signers.signers {
+            _ = signers.allows(signer.key, principal: signer.principals.first ?? "", namespace: SpoolEntry.namespace)
+        }
+    }
+    return 0
+}
