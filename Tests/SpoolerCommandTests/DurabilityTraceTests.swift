@@ -32,7 +32,7 @@ struct DurabilityTraceTests {
     func checkPublish(_ calls: [Call], name: String, directory: String, after start: Int = 0) throws -> Int {
         let placed = try #require(calls.indices.first { index in
             index >= start && ["linkat", "renameat", "renameat2"].contains(calls[index].name) && calls[index].line.contains(", \"\(name)\"")
-        }, "no link or rename to \(name)")
+        }, "no link or rename to \(name) in:\n\(calls.filter { $0.name != "openat" }.map(\.line).joined(separator: "\n"))")
         let temporary = try #require(calls[placed].line.split(separator: "\"").dropFirst().first.map(String.init), "no temporary in \(calls[placed].line)")
         #expect(temporary.hasPrefix(".tmp-"))
         let synced = calls[start..<placed].contains { $0.name == "fsync" && $0.line.contains("\(directory)/\(temporary)>") }
