@@ -21,9 +21,10 @@ struct DurabilityTraceTests {
                                                 Command.product("spooler")] + arguments, in: spooler.work.path)
         #expect(result.status == 0, "\(result.stderr)")
         return try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").compactMap { line in
-            // "PID name(args) = result", or "PID name(args <unfinished ...>" in a multithreaded trace.
-            guard let space = line.firstIndex(of: " "), let paren = line.firstIndex(of: "(") , space < paren else { return nil }
-            return Call(name: String(line[line.index(after: space)..<paren]), line: String(line))
+            // "PID name(args) = result" (the PID padded with spaces), or "PID name(args <unfinished ...>"
+            // in a multithreaded trace.
+            guard let paren = line.firstIndex(of: "("), let name = line[..<paren].split(separator: " ").last else { return nil }
+            return Call(name: String(name), line: String(line))
         }
     }
 

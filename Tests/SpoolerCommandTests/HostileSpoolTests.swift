@@ -57,7 +57,7 @@ struct HostileSpoolTests {
         #expect(try spooler.run("verify", "--state", spooler.state).status == 0)
     }
 
-    @Test("a FIFO as chain state, entry, signature, allowed_signers or configuration is refused by name, without hanging",
+    @Test("a FIFO as chain state, entry, signature, allowed_signers, configuration or any source is refused, without hanging",
           .timeLimit(.minutes(1)))
     func fifos() throws {
         let spooler = try Spooler()
@@ -105,7 +105,11 @@ struct HostileSpoolTests {
         #expect(badConfig.stderr.contains("fifo.conf: is a FIFO (named pipe), not a regular file"), "\(badConfig.stderr)")
         #expect(mkfifo(spooler.work.file("db.fifo"), 0o644) == 0)
         #expect(mkfifo(spooler.work.file("value.fifo"), 0o644) == 0)
+        #expect(mkfifo(spooler.work.file("pid.fifo"), 0o644) == 0)
+        #expect(mkfifo(spooler.work.file("license.fifo"), 0o644) == 0)
         try """
+            watch_pid_file = pid.fifo
+            license_file = license.fifo
             [database product]
             path = db.fifo
             [metric projects]

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolFormat
 import SpoolStore
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,7 @@ public struct HostProbe: Sendable {
     private func path(_ relative: String) -> String { FileSystem.path(relative, in: root) }
 
     private func text(_ relative: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path(relative)) else { return nil }
+        guard let data = try? RegularFile.read(path(relative), maxBytes: 1 << 20, followSymlinks: true) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -61,7 +62,8 @@ public struct HostProbe: Sendable {
     }
 
     public func pid(fromFile file: String) -> Int32? {
-        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        // A pid file is small; a FIFO or device in its place is refused, not waited on.
+        guard let data = try? RegularFile.read(file, maxBytes: 4096, followSymlinks: true) else { return nil }
         return Int32(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
