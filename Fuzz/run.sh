@@ -15,8 +15,11 @@ TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(entry-fuzzer config-fuzzer signers-fuzzer request-fuzzer)
 export TELEMETRYSPOOL_FUZZ=1
 SCRATCH=.build-fuzz
+# -Xswiftc -sanitize=fuzzer instruments every Swift module the same way in every product build
+# (with --sanitize alone, a second product's build recompiled the libraries without coverage).
 for target in "${TARGETS[@]}"; do
-  swift build --scratch-path "$SCRATCH" --product "$target" -c debug --sanitize=fuzzer --sanitize=address >/dev/null
+  swift build --scratch-path "$SCRATCH" --product "$target" -c debug --sanitize=fuzzer --sanitize=address \
+    -Xswiftc -sanitize=fuzzer >/dev/null
 done
 BIN=$(swift build --scratch-path "$SCRATCH" -c debug --show-bin-path)
 
