@@ -2,6 +2,7 @@
 import Foundation
 import Logging
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
 
 func usage() -> Never {
@@ -28,13 +29,8 @@ do {
         if let curlDirectory {
             let stem = curlDirectory + "/" + entry.name.stem
             try Data(entry.body).write(to: URL(fileURLWithPath: stem + ".body"))
-            let headers = """
-                Content-Type: \(entry.metadata.request.contentType)
-                Spool-Metadata: \(Data(entry.metadataLine).base64EncodedString())
-                Spool-Signature: \(Data(entry.signature.blob).base64EncodedString())
-                Idempotency-Key: \(entry.digest)
-
-                """
+            // The headers of the request the contract's client half builds, for curl -H @FILE.
+            let headers = EntryRequest(entry: entry).headers.map { "\($0.name): \($0.value)\n" }.joined() + "\n"
             try Data(headers.utf8).write(to: URL(fileURLWithPath: stem + ".headers"))
         }
     }

@@ -2,21 +2,19 @@
 // HTTP layer): headers, base64, SSHSIG blob, metadata, body and the request line must give an
 // entry or a refusal, never a crash. The input is the request path, Spool-Metadata,
 // Spool-Signature, Idempotency-Key and Content-Type values and the body, separated by NUL bytes.
-// Built only by Fuzz/run.sh (debug, so `@testable` reaches the internal reader).
-import HTTPTypes
-@testable import ReceiverServer
+// Built only by Fuzz/run.sh.
+import SpoolFormat
+import SpoolProtocol
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    var fields = bytes.split(separator: 0, maxSplits: 5, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-    while fields.count < 6 { fields.append("") }
-    var headers = HTTPFields()
-    for (name, value) in zip([EntryHeaders.metadata, EntryHeaders.signature, EntryHeaders.idempotencyKey, "Content-Type"], fields[1...4]) where !value.isEmpty {
-        guard let field = HTTPField.Name(name) else { continue }
-        headers[field] = value
-    }
-    let body = Array(bytes.split(separator: 0, maxSplits: 5, omittingEmptySubsequences: false).dropFirst(5).first ?? [])
-    _ = try? EntryRequestReader(trust: PinnedLaterTrust()).read(method: .post, path: fields[0], headers: headers, body: body)
+    let parts = Array(UnsafeBufferPointer(start: data, count: size)).split(separator: 0, maxSplits: 5, omittingEmptySubsequences: false)
+    var fields = parts.prefix(5).map { String(decoding: $0, as: UTF8.self) }
+    while fields.count < 5 { fields.append("") }
+    let names = [EntryHeaders.metadata, EntryHeaders.signature, EntryHeaders.idempotencyKey, EntryHeaders.contentType]
+    let headers = zip(names, fields[1...4]).filter { !$0.1.isEmpty }.map { EntryRequest.Header(name: $0.0, value: $0.1) }
+    let body = parts.count > 5 ? Array(parts[5]) : []
+    // Trust on first use, as a receiver without an allowed_signers file reads requests.
+    _ = try? EntryRequestReader(trust: FirstUseTrust()).read(EntryRequest(method: "POST", path: fields[0], headers: headers, body: body))
     return 0
 }

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import SpoolFormat
+import SpoolProtocol
 
 /// Builds the receiver: the entry routes, `GET /summary`, the store and fault injection.
 ///
@@ -22,7 +23,7 @@ public func buildApplication(
     let store = try ReceiverStore(path: configuration.databasePath)
     let receiver = EntryReceiver(configuration: configuration, store: store, logger: logger)
     let router = Router(context: ReceiverContext.self)
-    router.get("summary") { _, _ in try await receiver.summaryResponse() }
+    router.get(RouterPath(RequestPath.summary)) { _, _ in try await receiver.summaryResponse() }
     router.on("**", method: .post) { request, context in await receiver.receive(request, context: context) }
     router.on("**", method: .put) { request, context in await receiver.receive(request, context: context) }
     let host = configuration.host
@@ -71,7 +72,9 @@ final class EntryReceiver: Sendable {
         self.logger = logger
         let pinKeys = configuration.allowedSigners == nil
         committer = GroupCommit(store: store, pinKeys: pinKeys)
-        reader = EntryRequestReader(trust: configuration.allowedSigners.map { $0 as any SignerTrust } ?? PinnedLaterTrust())
+        // Under trust on first use the pins live in the store, which checks and records them in the
+        // transaction that stores the entry: the signature check knows no pins.
+        reader = EntryRequestReader(trust: configuration.allowedSigners.map { $0 as any SignerTrust } ?? FirstUseTrust())
         faults = FaultInjector(configuration.faults)
     }
 
@@ -107,7 +110,12 @@ final class EntryReceiver: Sendable {
             } catch is NIOTooManyBytesError {
                 throw Refusal(status: .contentTooLarge, code: "body_too_large", message: "the body is larger than the limit of \(limit) bytes")
             }
-            let entry = try reader.read(method: request.method, path: request.uri.path, headers: request.headers, body: Array(buffer: body))
+            let entry: SpoolEntry
+            do {
+                entry = try reader.read(EntryRequest(request, body: Array(buffer: body)))
+            } catch {
+                throw Refusal(error)
+            }
             let outcome = try await committer.submit(ReceivedEntry(entry: entry))
             if decision == .dropAfter { return drop(context) }
             switch outcome {

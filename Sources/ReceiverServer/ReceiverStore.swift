@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SpoolFormat
+import SpoolProtocol
 
 /// An entry that passed verification, ready to store.
 public struct ReceivedEntry: Sendable {
@@ -15,8 +16,8 @@ public struct ReceivedEntry: Sendable {
     public var metadataLine: [UInt8]
     public var body: [UInt8]
     public var signature: [UInt8]
-    /// For a tombstone: the sequences it declares removed on purpose (docs/PAYLOAD.md).
-    public var declaredLoss: (first: Int64, last: Int64, reason: String)?
+    /// For a tombstone: its body, declaring the sequences removed on purpose (docs/PAYLOAD.md).
+    public var tombstone: TombstoneBody?
 
     public init(entry: SpoolEntry) {
         digest = entry.digest.description
@@ -30,13 +31,8 @@ public struct ReceivedEntry: Sendable {
         metadataLine = entry.metadataLine
         body = entry.body
         signature = entry.signature.blob
-        if entry.metadata.kind == .tombstone,
-           let object = try? JSONSerialization.jsonObject(with: Data(entry.body)) as? [String: Any],
-           let dropped = object["dropped"] as? [String: Any],
-           let first = (dropped["first"] as? NSNumber)?.int64Value, let last = (dropped["last"] as? NSNumber)?.int64Value,
-           first >= 1, first <= last, last < sequence {
-            declaredLoss = (first, last, object["reason"] as? String ?? "")
-        }
+        // The same parser and checks as a spool verifier's; the reader refuses a tombstone it rejects.
+        if entry.metadata.kind == .tombstone { tombstone = TombstoneBody.decode(entry.body, entry: entry.metadata) }
     }
 }
 
@@ -155,9 +151,10 @@ public final class ReceiverStore: Sendable {
                 }
                 try insert.execute(arguments: [entry.digest, entry.installation, entry.sequence, entry.kind, entry.productVersion, entry.created,
                                                entry.keyFingerprint, Data(entry.metadataLine), Data(entry.body), Data(entry.signature), now])
-                if let loss = entry.declaredLoss {
+                if let tombstone = entry.tombstone {
                     try db.execute(sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [entry.installation, entry.sequence, loss.first, loss.last, loss.reason])
+                                   arguments: [entry.installation, entry.sequence, Int64(tombstone.dropped.first), Int64(tombstone.dropped.last),
+                                               tombstone.reason.rawValue])
                 }
                 outcomes.append(.stored)
             }
@@ -210,11 +207,13 @@ public final class ReceiverStore: Sendable {
             }
             for row in rows {
                 let installation: String = row["installation"]
-                let declared = lost[installation] ?? []
+                let absent = missing[installation] ?? []
+                let notDeclared = SequenceRange.subtract(lost[installation] ?? [], from: absent)
+                // Lost: the absent sequences some tombstone declares, merged; a stored entry is never lost.
                 summary.byInstallation.append(.init(
                     installation: installation, latestVersion: row["latestVersion"], reports: row["reports"], tombstones: row["tombstones"],
                     firstSequence: row["first"], lastSequence: row["last"],
-                    missing: SequenceRange.subtract(declared, from: missing[installation] ?? []), lost: declared))
+                    missing: notDeclared, lost: SequenceRange.subtract(notDeclared, from: absent)))
                 summary.reports += row["reports"] as Int
             }
             summary.installations = rows.count

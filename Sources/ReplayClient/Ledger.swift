@@ -200,7 +200,7 @@ public final class Ledger: Sendable {
             // Sequences that tombstones declare removed on purpose: lost, not missing.
             for loss in declaredLosses {
                 try db.execute(sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [loss.installation, Int64(loss.tombstone), Int64(loss.first), Int64(loss.last), loss.reason])
+                               arguments: [loss.installation, Int64(loss.tombstone), Int64(loss.dropped.first), Int64(loss.dropped.last), loss.reason.rawValue])
             }
             for entry in quarantined {
                 let reason = "\(entry.code): \(entry.message)"

@@ -8,7 +8,7 @@ import Glibc
 /// One upload at a time per ledger: an exclusive `flock` on `LEDGER.lock`, released by the
 /// kernel if the process dies.
 public final class LedgerLock {
-    private var descriptor: Int32
+    private let lock: FileLock
 
     public struct Busy: Error, CustomStringConvertible {
         public var path: String
@@ -21,20 +21,8 @@ public final class LedgerLock {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         let path = ledgerPath + ".lock"
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw LedgerError(path: path, reason: "cannot open the lock file (\(String(cString: strerror(errno))))") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            descriptor = -1
-            throw Busy(path: path)
-        }
+        lock = try FileLock(path: path, flags: O_RDWR | O_CREAT, mode: 0o600, busy: Busy(path: path))
     }
 
-    public func release() {
-        guard descriptor >= 0 else { return }
-        close(descriptor)
-        descriptor = -1
-    }
-
-    deinit { release() }
+    public func release() { lock.release() }
 }

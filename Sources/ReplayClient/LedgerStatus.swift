@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SpoolFormat
+import SpoolProtocol
 
 /// What `uploader status` shows: counts by state, the next retry, the latest errors, and per
 /// installation the highest sequence seen and the missing ranges across every upload.

@@ -20,7 +20,7 @@ public struct SpoolScan: Sendable {
         public var name: EntryName
         /// The entry digest, when the entry itself could be read.
         public var digest: EntryDigest?
-        public var code: String
+        public var code: ProblemCode
         public var message: String
         public var file: String
     }
@@ -35,11 +35,24 @@ public struct SpoolScan: Sendable {
 
     public var isClean: Bool { problems.isEmpty }
 
-    /// Problem codes about the spool or the chain rather than the content of one entry: reported,
-    /// but no reason to withhold an entry.
-    static let notAboutOneEntry: Set<String> = [
-        "leftover_temporary", "leftover_incomplete", "entry_missing", "stray_file", "sequence_gap", "chain_broken",
-    ]
+    /// Whether a problem withholds the entry whose file it names. Problems about the spool or the
+    /// chain rather than the content of one entry are reported, but withhold nothing.
+    static func quarantines(_ code: ProblemCode) -> Bool {
+        switch code {
+        case .unreadable, .tooLarge, .gzipInvalid, .metadataMissing, .signatureMalformed, .signatureNamespace, .signatureInvalid,
+             .keyUntrusted, .keyWrongInstallation, .keyMismatch, .formatUnsupported, .metadataInvalid, .requestPathInvalid,
+             .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .leftoverPruned,
+             // A batch file that differs from, or is missing in, the signed manifest.
+             .digestMismatch, .extraFile, .beyondHead:
+            return true
+        // A committed entry whose `.sig` is gone is not sent, and not quarantined either: restoring
+        // the `.sig` makes it sendable again.
+        case .leftoverTemporary, .leftoverIncomplete, .entryMissing, .signatureMissing, .strayFile, .sequenceGap, .chainBroken,
+             .batchIncomplete, .manifestMalformed, .manifestUnsupported, .manifestSignatureInvalid, .manifestUntrustedKey,
+             .fileMissing, .allowedSignersMismatch:
+            return false
+        }
+    }
 
     /// Verifies `directory` with `SpoolVerifier`, applying trust on first use within the spool: an
     /// installation not pinned yet is pinned to the key of its first valid entry, and its entries
@@ -67,8 +80,8 @@ public struct SpoolScan: Sendable {
                     if pin != key {
                         // Only possible within this scan: the ledger's pins were checked by the verifier.
                         let message = "signed by key \(key.fingerprint), but installation \(installation) was pinned to \(pin.fingerprint) by its first entry in this spool"
-                        quarantined.append(Quarantined(name: entry.name, digest: entry.digest, code: "key_not_pinned", message: message, file: entry.name.entryFile))
-                        extraProblems.append(SpoolProblem(code: "key_not_pinned", file: entry.name.entryFile, message: message))
+                        quarantined.append(Quarantined(name: entry.name, digest: entry.digest, code: .keyNotPinned, message: message, file: entry.name.entryFile))
+                        extraProblems.append(SpoolProblem(code: .keyNotPinned, file: entry.name.entryFile, message: message))
                         return
                     }
                 } else {
@@ -91,11 +104,11 @@ public struct SpoolScan: Sendable {
         scan.problems = report.problems + extraProblems
         // Every entry the verifier did not pass has a problem naming one of its two files.
         var seen = Set<EntryName>()
-        for problem in report.problems where !notAboutOneEntry.contains(problem.code) {
+        for problem in report.problems where quarantines(problem.code) {
             guard let name = EntryName(fileName: problem.file), !validNames.contains(name), seen.insert(name).inserted else { continue }
             scan.quarantined.append(Quarantined(name: name, digest: nil, code: problem.code, message: problem.message, file: problem.file))
         }
-        scan.problems.sort { ($0.file, $0.code) < ($1.file, $1.code) }
+        scan.problems.sort { ($0.file, $0.code.rawValue) < ($1.file, $1.code.rawValue) }
         return scan
     }
 }

@@ -3,62 +3,8 @@ import Foundation
 import Logging
 import NIOCore
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
-
-/// What `uploader upload` is told.
-public struct UploadOptions: Sendable {
-    /// The endpoint's base URL; each entry's recorded path is appended.
-    public var endpoint: URL
-    public var concurrency: Int
-    /// Stop when the next attempt is further away than this; the ledger keeps the rest.
-    public var maxWait: TimeInterval
-    public var policy: RetryPolicy
-    public var http: HTTPSettings
-    /// Verified entries up to this many bytes are kept in memory and sent as verified; the rest
-    /// are read and verified again just before sending.
-    public var keepBytes: Int
-    /// Send rejected entries (dead letters) again, from a fresh attempt count.
-    public var retryRejected = false
-
-    public init(endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
-                keepBytes: Int = 256 << 20) {
-        self.keepBytes = keepBytes
-        self.endpoint = endpoint
-        self.concurrency = concurrency
-        self.maxWait = maxWait
-        self.policy = policy
-        self.http = http
-    }
-}
-
-/// What an upload run came to.
-public struct UploadSummary: Codable, Sendable, Equatable {
-    /// Entries in the spool.
-    public var entries = 0
-    /// Delivered in this run: stored now (201) or found already stored (200).
-    public var delivered = 0
-    public var duplicates = 0
-    /// Delivered by an earlier run: not sent again.
-    public var alreadyDelivered = 0
-    /// Rejected (dead letter), in this run or before.
-    public var rejected = 0
-    /// Failed verification: never sent.
-    public var quarantined = 0
-    /// Still to deliver: the next attempt is further away than --max-wait.
-    public var waiting = 0
-    /// Requests sent in this run.
-    public var requests = 0
-    public var seconds = 0.0
-    /// Until the spool was verified and recorded in the ledger (sending overlaps it).
-    public var scanSeconds = 0.0
-    /// Until the spool was verified.
-    public var verifySeconds = 0.0
-    public var nextAttempt: String?
-
-    /// Entries delivered in this run, per second.
-    public var rate: Double { seconds > 0 ? Double(delivered) / seconds : 0 }
-    public var isComplete: Bool { waiting == 0 && rejected == 0 && quarantined == 0 }
-}
 
 /// Replays a spool's entries to the endpoint, with the ledger deciding what still needs sending.
 ///
@@ -81,142 +27,102 @@ public final class Uploader {
     /// delivered or rejected, or the next attempt is further away than `maxWait`.
     ///
     /// Verification runs on its own thread and hands over accepted entries batch by batch
-    /// (registered in the ledger first), so sending starts while the rest of the spool is still
-    /// being verified. Quarantined entries are recorded when verification ends.
+    /// (``ScanHandOff``), so sending starts while the rest of the spool is still being verified.
+    /// The loop below sleeps until something happens: a batch handed over, an attempt back, or
+    /// the next entry falling due (``SendSchedule``, ``DueWakeUp``); attempts reach the ledger in
+    /// batches (``LedgerFlushPolicy``).
     /// - Parameter progress: told about every outcome (for a progress bar).
     public func run(directory: String, trust: TrustSource, progress: (any UploadProgress)? = nil) async throws -> (UploadSummary, SpoolScan) {
         let start = Date()
+        let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        let scan = ScanHandOff(directory: directory, trust: trust, ledger: ledger, options: options, start: start) { sink.yield(.scan($0)) }
         var summary = UploadSummary()
-        let inbox = ScanInbox()
-        let ledger = self.ledger, options = self.options
-        let pinKeys: Bool
-        if case .firstUse = trust { pinKeys = true } else { pinKeys = false }
-        let scanThread = Thread {
-            var batch: [SpoolScan.Accepted] = []
-            var pins: [String: SSHPublicKey] = [:]
-            func handOver() throws {
-                guard !batch.isEmpty else { return }
-                inbox.add(try ledger.register(accepted: batch, pins: pins, now: start, retryRejected: options.retryRejected))
-                batch.removeAll(keepingCapacity: true)
-                pins.removeAll()
-            }
-            do {
-                let scan = try SpoolScan.run(directory: directory, trust: trust, keepBytes: options.keepBytes) { accepted in
-                    batch.append(accepted)
-                    if pinKeys { pins[accepted.name.installation] = accepted.key }
-                    if batch.count >= 256 { try handOver() }
-                }
-                try handOver()
-                let verified = Date()
-                let quarantined = try ledger.register(quarantined: scan.quarantined, declaredLosses: scan.report.declaredLosses, now: start)
-                inbox.finish(.success((scan, quarantined, verified)))
-            } catch {
-                inbox.finish(.failure(error))
-            }
-        }
-        scanThread.stackSize = 8 << 20
-        scanThread.start()
-
-        let client = try options.http.makeClient(endpoint: options.endpoint, concurrency: options.concurrency)
-        var queue = WorkQueue([])
-        var pending: [Ledger.AttemptRecord] = []
-        var lastFlush = Date()
-        var finished: (scan: SpoolScan, quarantined: Int, verified: Date)?
+        var schedule = SendSchedule(concurrency: options.concurrency)
+        var flush = LedgerFlushPolicy(ledger: ledger)
+        var wakeUp = DueWakeUp()
+        defer { wakeUp.cancel() }
+        var verification: ScanHandOff.Outcome?
         var scanned = start
+        let client: HTTPClient
         do {
-            try await withThrowingTaskGroup(of: (Ledger.Work, Ledger.AttemptRecord).self) { group in
-                var inFlight = 0
+            client = try options.http.makeClient(endpoint: options.endpoint, concurrency: options.concurrency)
+        } catch {
+            // Let verification end before the ledger goes away.
+            await scan.ended()
+            throw error
+        }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var events = events.makeAsyncIterator()
                 while true {
-                    if finished == nil {
-                        let (registrations, result) = inbox.take()
-                        for registration in registrations {
-                            summary.alreadyDelivered += registration.alreadyDelivered
-                            summary.rejected += registration.alreadyRejected
-                            summary.quarantined += registration.quarantined
-                            for work in registration.work { queue.push(work) }
-                            progress?.discovered(registration.work.count)
-                        }
-                        if let result {
-                            let done = try result.get()
-                            finished = done
-                            summary.quarantined += done.quarantined
-                            summary.entries = done.scan.report.entries
-                            scanned = Date()
-                        }
+                    for work in schedule.takeDue(now: Date()) {
+                        group.addTask { sink.yield(await self.attempt(work, client: client, directory: directory, trust: trust)) }
                     }
-                    let now = Date()
-                    while inFlight < options.concurrency, let next = queue.peek, next.due <= now {
-                        let work = queue.pop()!
-                        group.addTask { await self.attempt(work, client: client, directory: directory, trust: trust) }
-                        inFlight += 1
-                    }
-                    if inFlight == 0 {
-                        if finished == nil {
-                            // Nothing to send until verification hands over more.
-                            try await Task.sleep(for: .milliseconds(2))
-                            continue
-                        }
-                        guard let next = queue.peek else { break }
-                        let wait = next.due.timeIntervalSince(Date())
-                        if wait > options.maxWait {
-                            summary.nextAttempt = next.due.formatted(.iso8601)
+                    if schedule.inFlight == 0 {
+                        if let next = schedule.next {
+                            if verification != nil {
+                                if next.due.timeIntervalSince(Date()) > options.maxWait {
+                                    summary.nextAttempt = next.due.formatted(.iso8601)
+                                    break
+                                }
+                                try flush.flush()
+                            }
+                            wakeUp.set(for: next.due) { sink.yield(.due) }
+                        } else if verification != nil {
                             break
                         }
-                        try ledger.record(pending)
-                        pending.removeAll(keepingCapacity: true)
-                        lastFlush = Date()
-                        if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000) + 1)) }
-                        continue
                     }
-                    guard let (work, record) = try await group.next() else { break }
-                    inFlight -= 1
-                    if record.sent { summary.requests += 1 }
-                    switch record.state {
-                    case .delivered:
-                        summary.delivered += 1
-                        if record.status == 200 { summary.duplicates += 1 }
-                    case .rejected:
-                        summary.rejected += 1
-                    case .quarantined:
-                        summary.quarantined += 1
-                    case .retrying, .pending:
-                        var again = work
-                        again.attempts += 1
-                        again.due = record.nextAttempt ?? Date()
-                        queue.push(again)
-                    }
-                    pending.append(record)
-                    progress?.finished(record)
-                    if pending.count >= 512 || Date().timeIntervalSince(lastFlush) > 0.25 {
-                        try ledger.record(pending)
-                        pending.removeAll(keepingCapacity: true)
-                        lastFlush = Date()
+                    guard let event = await events.next() else { throw CancellationError() }
+                    switch event {
+                    case .scan(.handedOver(let registration)):
+                        summary.count(registration)
+                        schedule.add(registration.work)
+                        progress?.discovered(registration.work.count)
+                    case .scan(.ended(let result)):
+                        let outcome = try result.get()
+                        verification = outcome
+                        summary.count(outcome)
+                        scanned = Date()
+                    case .attempted(let work, let record):
+                        summary.count(record)
+                        schedule.finished(work, record: record)
+                        progress?.finished(record)
+                        try flush.add(record)
+                    case .due:
+                        break
                     }
                 }
             }
-            try ledger.record(pending)
+            try flush.flush()
         } catch {
-            try? ledger.record(pending)
+            try? flush.flush()
             try? await client.shutdown()
-            // Let verification end before the ledger goes away.
-            while inbox.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
+            await scan.ended()
             throw error
         }
         try await client.shutdown()
-        guard let finished else { throw UploadError("verification ended without a result") }
-        summary.waiting = queue.count
+        guard let verification else { throw UploadError("verification ended without a result") }
+        summary.waiting = schedule.waitingCount
         summary.seconds = Date().timeIntervalSince(start)
         summary.scanSeconds = scanned.timeIntervalSince(start)
-        summary.verifySeconds = finished.verified.timeIntervalSince(start)
-        return (summary, finished.scan)
+        summary.verifySeconds = verification.verified.timeIntervalSince(start)
+        return (summary, verification.scan)
+    }
+
+    /// What the send loop wakes up for.
+    enum Event: Sendable {
+        case scan(ScanHandOff.Event)
+        case attempted(Ledger.Work, Ledger.AttemptRecord)
+        /// The entry due first may be due now.
+        case due
     }
 
     /// One attempt: re-read and re-verify the entry, send it, classify the answer.
-    func attempt(_ work: Ledger.Work, client: HTTPClient, directory: String, trust: TrustSource) async -> (Ledger.Work, Ledger.AttemptRecord) {
+    func attempt(_ work: Ledger.Work, client: HTTPClient, directory: String, trust: TrustSource) async -> Event {
         let started = Date()
-        func record(_ state: LedgerEntryState, status: Int? = nil, error: String? = nil, next: Date? = nil, reason: String? = nil, sent: Bool = true) -> (Ledger.Work, Ledger.AttemptRecord) {
-            (work, Ledger.AttemptRecord(entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
-                                        state: state, nextAttempt: next, reason: reason, sent: sent))
+        func record(_ state: LedgerEntryState, status: Int? = nil, error: String? = nil, next: Date? = nil, reason: String? = nil, sent: Bool = true) -> Event {
+            .attempted(work, Ledger.AttemptRecord(entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
+                                                  state: state, nextAttempt: next, reason: reason, sent: sent))
         }
         let entry: SpoolEntry
         if let verified = work.entry {
@@ -235,7 +141,7 @@ public final class Uploader {
             }
         }
         guard entry.digest == work.digest else {
-            return record(.quarantined, reason: "entry_changed: \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending", sent: false)
+            return record(.quarantined, reason: "\(ProblemCode.entryChanged): \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending", sent: false)
         }
         let attempts = work.attempts + 1
         do {
@@ -275,7 +181,7 @@ public final class Uploader {
                 OpenFailure(code: $0.code, message: $0.description)
             }
         } catch {
-            return .failure(OpenFailure(code: "unreadable", message: "\(error)"))
+            return .failure(OpenFailure(code: .unreadable, message: "\(error)"))
         }
     }
 
@@ -287,17 +193,13 @@ public final class Uploader {
         }
     }
 
-    /// The request an entry records (docs/PROTOCOL.md).
+    /// The request an entry records (docs/PROTOCOL.md), built by the contract's client half.
     public static func request(for entry: SpoolEntry, endpoint: URL) -> HTTPClientRequest {
-        var base = endpoint.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
-        var request = HTTPClientRequest(url: base + entry.metadata.request.path)
-        request.method = .init(rawValue: entry.metadata.request.method)
-        request.headers.add(name: "Content-Type", value: entry.metadata.request.contentType)
-        request.headers.add(name: "Spool-Metadata", value: StrictBase64.encode(entry.metadataLine))
-        request.headers.add(name: "Spool-Signature", value: StrictBase64.encode(entry.signature.blob))
-        request.headers.add(name: "Idempotency-Key", value: entry.digest.description)
-        request.body = .bytes(ByteBuffer(bytes: entry.body))
+        let contract = EntryRequest(entry: entry)
+        var request = HTTPClientRequest(url: contract.url(endpoint: endpoint.absoluteString))
+        request.method = .init(rawValue: contract.method)
+        for header in contract.headers { request.headers.add(name: header.name, value: header.value) }
+        request.body = .bytes(ByteBuffer(bytes: contract.body))
         return request
     }
 
@@ -320,97 +222,11 @@ public final class Uploader {
 }
 
 struct OpenFailure: Error {
-    var code: String
+    var code: ProblemCode
     var message: String
-}
-
-/// Told about an upload as it goes.
-public protocol UploadProgress: AnyObject {
-    /// `count` more entries to send (verification hands them over batch by batch).
-    func discovered(_ count: Int)
-    func finished(_ record: Ledger.AttemptRecord)
 }
 
 public struct UploadError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Where the verification thread hands over registered batches, and its result, to the sender.
-final class ScanInbox: @unchecked Sendable {
-    typealias Result = Swift.Result<(scan: SpoolScan, quarantined: Int, verified: Date), any Error>
-    private let lock = NSLock()
-    private var registrations: [Ledger.Registration] = []
-    private var result: Result?
-
-    func add(_ registration: Ledger.Registration) {
-        lock.lock()
-        defer { lock.unlock() }
-        registrations.append(registration)
-    }
-
-    func finish(_ result: Result) {
-        lock.lock()
-        defer { lock.unlock() }
-        self.result = result
-    }
-
-    var isRunning: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return result == nil
-    }
-
-    /// Everything handed over since the last call, and the result once verification has ended.
-    func take() -> ([Ledger.Registration], Result?) {
-        lock.lock()
-        defer { lock.unlock() }
-        let taken = registrations
-        registrations.removeAll()
-        return (taken, result)
-    }
-}
-
-/// The entries to send, earliest due first.
-struct WorkQueue {
-    private var heap: [Ledger.Work] = []
-
-    init(_ work: [Ledger.Work]) {
-        for item in work { push(item) }
-    }
-
-    var count: Int { heap.count }
-    var peek: Ledger.Work? { heap.first }
-
-    private static func before(_ a: Ledger.Work, _ b: Ledger.Work) -> Bool {
-        (a.due, a.name) < (b.due, b.name)
-    }
-
-    mutating func push(_ item: Ledger.Work) {
-        heap.append(item)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.before(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Ledger.Work? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < heap.count, Self.before(heap[left], heap[smallest]) { smallest = left }
-            if right < heap.count, Self.before(heap[right], heap[smallest]) { smallest = right }
-            if smallest == parent { break }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return top
-    }
 }

@@ -54,15 +54,24 @@ public struct AllowedSigners: SignerTrust {
         } catch {
             throw AllowedSignersError(file: path, line: nil, reason: error.reason)
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            throw AllowedSignersError(file: path, line: nil, reason: "the file is not UTF-8 text")
-        }
-        try self.init(text: text, file: path)
+        try self.init(bytes: data, file: path)
     }
 
     public init(text: String, file: String = "allowed_signers") throws {
+        try self.init(bytes: Array(text.utf8), file: file)
+    }
+
+    /// Reads the file's bytes: LF or CRLF line ends (as ssh-keygen accepts them) and an optional
+    /// UTF-8 byte-order mark; a stray carriage return or invalid UTF-8 is refused, naming the line.
+    public init(bytes: [UInt8], file: String = "allowed_signers") throws {
+        let lines: [String]
+        do {
+            lines = try TextRules.lines(bytes)
+        } catch {
+            throw AllowedSignersError(file: file, line: error.line, reason: "the file \(error.description)")
+        }
         var signers: [Signer] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in lines.enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             do {

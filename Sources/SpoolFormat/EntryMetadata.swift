@@ -78,8 +78,30 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
         return [UInt8](try encoder.encode(self))
     }
 
+    /// The metadata line as ``encodedLine()`` writes it, with placeholders (`"<sequence>"`,
+    /// `"<created>"`, `"<previous>"`) for the fields only the writer fixes when it appends the
+    /// entry; when `identityKnown` is false, also for the installation and key (made on first use).
+    /// What `spooler preview` shows as the first line of an entry.
+    public func previewLine(identityKnown: Bool = true) throws -> String {
+        var line = String(decoding: try encodedLine(), as: UTF8.self)
+        // The keys are unique and sorted and every string value has its quotes escaped, so each
+        // `"name":value` below occurs exactly once, at the top level.
+        func placeholder(_ name: String, _ encodedValue: String) {
+            line = line.replacingOccurrences(of: "\"\(name)\":\(encodedValue)", with: "\"\(name)\":\"<\(name)>\"")
+        }
+        placeholder("sequence", "\(sequence)")
+        placeholder("created", "\"\(created)\"")
+        placeholder("previous", "\"\(previous)\"")
+        if !identityKnown {
+            placeholder("installation", "\"\(installation)\"")
+            placeholder("key", "\"\(key)\"")
+        }
+        return line
+    }
+
     /// Decodes and validates a metadata line: exactly the known fields, each well-formed.
     public static func decode(line: [UInt8]) throws(EntryProblem) -> EntryMetadata {
+        if let problem = StrictJSON.problem(line) { throw .metadataInvalid("metadata line \(problem)") }
         let metadata: EntryMetadata
         do {
             metadata = try JSONDecoder().decode(StrictMetadata.self, from: Data(line)).metadata
@@ -106,10 +128,7 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
         guard (1...1000).contains(schema) else { throw .metadataInvalid("schema \(schema) is out of range") }
         guard sequence != 1 || previous == .genesis else { throw .metadataInvalid("sequence 1 must link the all-zero digest") }
         guard ["POST", "PUT"].contains(request.method) else { throw .metadataInvalid("request method '\(request.method)' is not POST or PUT") }
-        guard request.path.utf8.first == UInt8(ascii: "/"), request.path.utf8.count <= 512,
-              request.path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "#") }) else {
-            throw .metadataInvalid("request path '\(request.path)' is not an absolute path")
-        }
+        guard RequestPath.isValid(request.path) else { throw .requestPathInvalid(request.path) }
         guard request.contentType == "application/json" else { throw .metadataInvalid("content type '\(request.contentType)' is not application/json") }
         guard bodyLength >= 0, bodySHA256.utf8.count == 64, bodySHA256.utf8.allSatisfy(TextRules.isLowerHex) else {
             throw .metadataInvalid("bodyLength or bodySHA256 is malformed")

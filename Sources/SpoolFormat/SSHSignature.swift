@@ -109,8 +109,10 @@ public struct SSHSignature: Equatable, Sendable {
 
     /// Parses armored text strictly: exact armor lines, canonical base64, nothing else.
     public init(armored text: String) throws {
+        // Every armor line ends in a newline, the last one included, as ssh-keygen writes it.
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        guard lines.last == "" else { throw SSHSignatureError.malformed("the armor's last line does not end in a newline") }
+        lines.removeLast()
         guard lines.count >= 3, lines.first == Self.armorBegin, lines.last == Self.armorEnd else {
             throw SSHSignatureError.malformed("not an armored SSH signature (BEGIN/END SSH SIGNATURE lines)")
         }

@@ -74,31 +74,39 @@ public struct SpoolEntry: Sendable {
         compressed: [UInt8], signatureText: [UInt8], trust: any SignerTrust, limits: Limits = Limits()
     ) throws(EntryProblem) -> SpoolEntry {
         guard compressed.count <= limits.maxFileBytes else {
-            throw .tooLarge(file: "entry", bytes: compressed.count, limit: limits.maxFileBytes)
+            throw .tooLarge(.entryFile, limit: limits.maxFileBytes)
         }
         let signature = try parseSignature(signatureText, limits: limits)
         let members: [[UInt8]]
         do {
             members = try Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip, requireCanonicalHeader: true)
+        } catch Gzip.Failure.tooLarge(let limit) {
+            throw .tooLarge(.decompressed, limit: limit)
+        } catch Gzip.Failure.ratioExceeded(let limit) {
+            throw .tooLarge(.ratio, limit: limit)
         } catch let failure as Gzip.Failure {
             throw .gzip(failure)
         } catch {
             throw .unreadable("\(error)")
         }
         var line = members[0]
-        guard line.count <= limits.maxMetadataBytes + 1 else {
-            throw .tooLarge(file: "metadata line", bytes: line.count, limit: limits.maxMetadataBytes)
-        }
         guard line.last == 0x0a else { throw .metadataLineMissing }
         line.removeLast()
         guard !line.contains(0x0a) else { throw .metadataLineMissing }
-        return try verify(metadataLine: line, body: members[1], signature: signature, trust: trust)
+        return try verify(metadataLine: line, body: members[1], signature: signature, trust: trust, limits: limits)
     }
 
     /// Checks an entry received as a request: the metadata line and signature from headers, the body as sent.
+    ///
+    /// The metadata line and message limits are checked here, so that an entry refused on disk is
+    /// refused over the wire too.
     public static func verify(
-        metadataLine: [UInt8], body: [UInt8], signature: SSHSignature, trust: any SignerTrust
+        metadataLine: [UInt8], body: [UInt8], signature: SSHSignature, trust: any SignerTrust, limits: Limits = Limits()
     ) throws(EntryProblem) -> SpoolEntry {
+        guard metadataLine.count <= limits.maxMetadataBytes else { throw .tooLarge(.metadataLine, limit: limits.maxMetadataBytes) }
+        guard metadataLine.count + 1 + body.count <= limits.gzip.maxOutputBytes else {
+            throw .tooLarge(.decompressed, limit: limits.gzip.maxOutputBytes)
+        }
         let message = Self.message(metadataLine: metadataLine, body: body)
         let digest = SHA256.hash(data: message)
         guard signature.namespace == namespace else { throw .wrongNamespace(signature.namespace) }
@@ -121,7 +129,7 @@ public struct SpoolEntry: Sendable {
 
     public static func parseSignature(_ text: [UInt8], limits: Limits = Limits()) throws(EntryProblem) -> SSHSignature {
         guard text.count <= limits.maxSignatureBytes else {
-            throw .tooLarge(file: "signature", bytes: text.count, limit: limits.maxSignatureBytes)
+            throw .tooLarge(.signatureFile, limit: limits.maxSignatureBytes)
         }
         guard let string = String(validating: text, as: UTF8.self) else { throw .signatureMalformed("signature file is not text") }
         do {

@@ -31,6 +31,52 @@ public enum TextRules {
         }
     }
 
+    /// A release number as it may leave the site: 1 to 3 dot-separated numbers of 1 to 6 digits,
+    /// optionally followed by `-alpha`, `-beta`, `-rc` or `-pre` and at most 3 digits
+    /// (`2021.2.7`, `3.0.0-rc2`). Nothing else: no letters that could spell a host or a name, and
+    /// never four numbers, which could be an IPv4 address.
+    public static func isReleaseVersion<S: StringProtocol>(_ text: S) -> Bool {
+        var rest = Substring(text)
+        var suffix: Substring = ""
+        if let dash = rest.firstIndex(of: "-") {
+            suffix = rest[rest.index(after: dash)...]
+            rest = rest[..<dash]
+            guard let tag = ["alpha", "beta", "rc", "pre"].first(where: { suffix.hasPrefix($0) }) else { return false }
+            let number = suffix.dropFirst(tag.count)
+            guard number.count <= 3, number.utf8.allSatisfy(isDigit) else { return false }
+        }
+        let parts = rest.split(separator: ".", omittingEmptySubsequences: false)
+        return (1...3).contains(parts.count) && parts.allSatisfy { (1...6).contains($0.utf8.count) && $0.utf8.allSatisfy(isDigit) }
+    }
+
+    /// The UTF-8 byte-order mark some Windows editors write at the start of a text file.
+    public static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// The lines of a text file we read (configuration, allowed_signers, small value files).
+    ///
+    /// Accepts UTF-8 with or without a byte-order mark, and LF or CRLF line ends, so a file saved
+    /// on Windows reads as the same lines as on Linux. Splitting is on bytes because Swift treats
+    /// "\r\n" as one `Character`, which a split on "\n" never finds. A carriage return anywhere
+    /// else (classic Mac line ends), a NUL byte or invalid UTF-8 is refused, naming the line:
+    /// the file is never read as other lines than an editor shows.
+    /// A final line end gives a last, empty line, so line numbers match an editor's.
+    public static func lines(_ bytes: some Collection<UInt8>) throws(TextProblem) -> [String] {
+        var content = Array(bytes)
+        if content.starts(with: byteOrderMark) { content.removeFirst(byteOrderMark.count) }
+        var lines: [String] = []
+        for (index, rawLine) in content.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            var line = rawLine
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.contains(0x0D) { throw .carriageReturn(line: index + 1) }
+            if line.contains(0) { throw .nulByte(line: index + 1) }
+            guard let text = String(validating: line, as: UTF8.self) else { throw .notUTF8(line: index + 1) }
+            lines.append(text)
+        }
+        return lines
+    }
+
+    static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
     static func isLowerHex(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
@@ -38,6 +84,27 @@ public enum TextRules {
     static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
             || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
+}
+
+/// Why a text file cannot be read as lines; the reader adds the file's name.
+public enum TextProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    case notUTF8(line: Int)
+    case carriageReturn(line: Int)
+    case nulByte(line: Int)
+
+    public var line: Int {
+        switch self {
+        case .notUTF8(let line), .carriageReturn(let line), .nulByte(let line): return line
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .notUTF8: return "is not UTF-8 text"
+        case .carriageReturn: return "holds a carriage return (CR) that does not end a line; save the file with LF or CRLF line ends"
+        case .nulByte: return "holds a NUL byte; this is not a text file"
+        }
     }
 }
 

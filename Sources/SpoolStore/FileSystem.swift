@@ -58,6 +58,11 @@ public enum FileSystem {
         return parent.isEmpty ? "." : parent.string
     }
 
+    /// The last component of `path`: the file or folder name.
+    public static func name(of path: String) -> String {
+        FilePath(path).lastComponent?.string ?? path
+    }
+
     /// `path` taken relative to `base` unless it is absolute.
     public static func resolve(_ path: String, against base: String) -> String {
         FilePath(base).pushing(FilePath(path)).string

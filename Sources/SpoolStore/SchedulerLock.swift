@@ -12,7 +12,7 @@ import Glibc
 /// changes the spool: so a scheduled spooler that sleeps between reports stops a second `run` or
 /// a `collect`, but never blocks maintenance that takes only the spool lock.
 public final class SchedulerLock {
-    private let fd: Int32
+    private let lock: FileLock
 
     public struct Busy: Error, CustomStringConvertible {
         public var directory: String
@@ -23,8 +23,6 @@ public final class SchedulerLock {
 
     /// Takes the lock, or throws ``Busy`` at once if another process holds it.
     public init(directory: String) throws {
-        fd = try SpoolLock.lockExclusively(directory, flags: O_RDONLY | O_DIRECTORY, busy: Busy(directory: directory))
+        lock = try FileLock(path: directory, flags: O_RDONLY | O_DIRECTORY, busy: Busy(directory: directory))
     }
-
-    deinit { close(fd) }
 }

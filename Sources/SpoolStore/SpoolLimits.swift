@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,7 +48,8 @@ extension SpoolWriter {
         if let maxAge = limits.maxAge {
             let cutoff = now.addingTimeInterval(-maxAge)
             var expired = 0
-            while expired < kept.count - 1, let created = try created(kept[expired].name), created < cutoff { expired += 1 }
+            // An entry whose metadata cannot be read stops the age scan: nothing newer is removed for its sake.
+            while expired < kept.count - 1, let created = creationDate(of: kept[expired].name), created < cutoff { expired += 1 }
             if expired > 0 {
                 let dropped = Array(kept[..<expired])
                 kept.removeFirst(expired)
@@ -70,8 +72,13 @@ extension SpoolWriter {
 
     private func drop(_ entries: [(name: EntryName, bytes: Int64)], reason: TombstoneBody.Reason, limit: Int64,
                       productVersion: String, request: ReplayRequest, now: Date) throws -> TombstoneBody {
-        let first = entries[0].name.sequence, last = entries[entries.count - 1].name.sequence
-        let tombstone = TombstoneBody(installation: identity.installation, first: first, last: last, entries: entries.count,
+        // A dropped tombstone's range stays declared: the new tombstone covers it too.
+        let earlier = entries.compactMap { entry -> UInt64? in
+            guard let (metadata, body) = unverifiedContents(of: entry.name), metadata.kind == .tombstone else { return nil }
+            return TombstoneBody.decode(body, entry: metadata)?.dropped.first
+        }
+        let first = min(entries[0].name.sequence, earlier.min() ?? .max), last = entries[entries.count - 1].name.sequence
+        let tombstone = TombstoneBody(installation: identity.installation, dropped: SequenceRange(first: first, last: last), entries: entries.count,
                                       bytes: entries.reduce(0) { $0 + $1.bytes }, reason: reason, limit: limit)
         _ = try append(kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
                    schema: TombstoneBody.currentSchema, request: request, now: now, firstSequence: last + 1)
@@ -98,16 +105,5 @@ extension SpoolWriter {
             var info = stat()
             return lstat(directory.full(file), &info) == 0 ? total + Int64(info.st_size) : total
         }
-    }
-
-    /// The creation time in an entry's metadata (read without checking the signature: a damaged
-    /// entry counts as expired only when its metadata says so; one that cannot be read stops the
-    /// age scan, so nothing newer is removed for its sake).
-    private func created(_ name: EntryName) throws -> Date? {
-        let limits = SpoolEntry.Limits()
-        guard let compressed = try? FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
-              let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
-              let metadata = try? EntryMetadata.decode(line: members[0]) else { return nil }
-        return metadata.createdDate
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import SpoolFormat
+import SpoolProtocol
 
 /// Appends entries to a spool directory for one installation, under the spool lock.
 ///
@@ -37,7 +38,7 @@ public final class SpoolWriter {
         let listing = try SpoolListing(directory: spool)
         for name in listing.temporaries {
             try directory.remove(name)
-            recovered.append(.init(code: "leftover_temporary", file: name, message: "removed temporary file of an interrupted write"))
+            recovered.append(.init(code: .leftoverTemporary, file: name, message: "removed temporary file of an interrupted write"))
         }
         if !recovered.isEmpty { try directory.sync() }
 
@@ -67,7 +68,7 @@ public final class SpoolWriter {
                 continue
             }
             try directory.remove(name.entryFile)
-            recovered.append(.init(code: "leftover_incomplete", file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
+            recovered.append(.init(code: .leftoverIncomplete, file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
         }
         if recovered.contains(where: \.isLeftover) { try directory.sync() }
     }
@@ -115,6 +116,23 @@ public final class SpoolWriter {
         if let firstSequence { chain.firstSequence = max(chain.firstSequence, firstSequence) }
         try state.saveChain(chain)
         return (entry, directory.full(name.entryFile))
+    }
+
+    /// The creation time in an entry's metadata, read without checking the signature; nil when
+    /// the entry cannot be read. For decisions that may safely err towards keeping an entry
+    /// (pruning by age, when the last report was made), never for trusting one.
+    public func creationDate(of name: EntryName) -> Date? {
+        unverifiedContents(of: name)?.metadata.createdDate
+    }
+
+    /// An entry's metadata and body, read without checking the signature; nil when unreadable.
+    /// Same caveat as ``creationDate(of:)``: for decisions that err towards keeping.
+    public func unverifiedContents(of name: EntryName) -> (metadata: EntryMetadata, body: [UInt8])? {
+        let limits = SpoolEntry.Limits()
+        guard let compressed = try? FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
+              let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
+              let metadata = try? EntryMetadata.decode(line: members[0]) else { return nil }
+        return (metadata, members[1])
     }
 }
 

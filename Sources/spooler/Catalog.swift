@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import TelemetryReport
 
@@ -13,9 +14,7 @@ extension SpoolerCommand {
 
         func run() throws {
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(CatalogOutput()), as: UTF8.self))
+                print(try JSONOutput.encode(CatalogOutput()))
                 return
             }
             let rows = [["metric", "type", "since", "what"]] + MetricCatalog.all.map { [$0.key, $0.type.name, $0.since, $0.summary] }
@@ -49,7 +48,7 @@ struct CatalogOutput: Encodable {
         switch definition.type {
         case .hash(_, let digits): metric.hexDigits = digits
         case .percent(let max): metric.maximum = max
-        case .count: metric.maximum = Double(MetricType.Limits.maxCount)
+        case .count, .countsByKind: metric.maximum = Double(definition.maxCount)
         case .bytes: metric.maximum = Double(MetricType.Limits.maxBytes)
         case .duration: metric.maximum = MetricType.Limits.maxDurationSeconds
         default: break

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
 
 extension SpoolerCommand {
@@ -28,13 +29,13 @@ extension SpoolerCommand {
 
         @OptionGroup var options: SpoolOptions
 
-        @Flag(help: "Print a line for an OpenSSH allowed_signers file, for 'ssh-keygen -Y verify'.")
+        @Flag(help: "Print a line for an OpenSSH allowed_signers file, for 'ssh-keygen -Y verify' of entries and batch manifests.")
         var allowedSigners = false
 
         func run() throws {
             let (installation, key) = try options.stateDirectory.loadPublicIdentity()
             if allowedSigners {
-                print(AllowedSigners.line(principal: installation, namespace: SpoolEntry.namespace, key: key))
+                print(BatchManifest.allowedSignersLine(installation: installation, key: key))
             } else {
                 print(key.openSSHLine(comment: installation))
             }

@@ -8,13 +8,26 @@ import TelemetryReport
 extension SpoolerCommand {
     struct Preview: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print exactly the body that collect would spool now. Writes nothing.",
-            discussion: "Works when reporting is off too (it says so on stderr). A value refused by the privacy guard is an error here as in collect.")
+            abstract: "Print exactly the two lines an entry collected now would hold. Writes nothing.",
+            discussion: """
+                Prints what 'zcat ENTRY.json.gz' shows for the entry collect would write now: the metadata \
+                line, then the body. Only collect fixes the sequence, creation time and previous digest, shown \
+                as "<sequence>", "<created>" and "<previous>" (and the installation and key, before the first \
+                collect). Works when reporting is off too (it says so on stderr). A value refused by the privacy \
+                guard is an error here as in collect.
+                """)
 
         @OptionGroup var options: SpoolOptions
 
-        @Flag(help: "Print the body's exact bytes (compact JSON), for scripts.")
+        @Flag(help: "Print only the body's exact bytes (compact JSON), for scripts.")
         var json = false
+
+        @Flag(help: "Print only the body, indented for reading.")
+        var pretty = false
+
+        func validate() throws {
+            guard !(json && pretty) else { throw ValidationError("give --json or --pretty, not both") }
+        }
 
         func run() throws {
             let configuration = try options.loadConfiguration()
@@ -22,13 +35,11 @@ extension SpoolerCommand {
                 Console.error("reporting is off: collect would spool nothing; this is what it would send if reporting were on")
             }
             let state = options.stateDirectory
-            let installation: String
-            if let identity = try? state.loadPublicIdentity() {
-                installation = identity.installation
-            } else {
-                installation = "00000000-0000-0000-0000-000000000000"
-                Console.error("no installation ID in \(PrintableText.path(state.path)) yet: collect creates one; shown here as all zeros")
+            let identity = try? state.loadPublicIdentity()
+            if identity == nil {
+                Console.error("no installation ID in \(PrintableText.path(state.path)) yet: collect creates it and the signing key (the body shows it as all zeros)")
             }
+            let installation = identity?.installation ?? "00000000-0000-0000-0000-000000000000"
             let report: CollectedReport
             do {
                 report = try ReportCollector(configuration: configuration, previous: ReportState.load(from: state))
@@ -39,8 +50,19 @@ extension SpoolerCommand {
             }
             if json {
                 try FileHandle.standardOutput.write(contentsOf: Data(report.body))
-            } else {
+            } else if pretty {
                 print(try PrettyJSON.format(report.body))
+            } else {
+                // The metadata as the writer would make it; the placeholders replace what only it fixes.
+                let metadata = EntryMetadata(
+                    kind: .report, installation: installation, sequence: 1, created: Date(),
+                    productVersion: report.productVersion, schema: report.schema, previous: .genesis,
+                    key: identity?.key.fingerprint ?? "", request: report.request, body: report.body)
+                let line = try metadata.previewLine(identityKnown: identity != nil)
+                try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8 + report.body))
+                let placeholders = ["<sequence>", "<created>", "<previous>"] + (identity == nil ? ["<installation>", "<key>"] : [])
+                Console.error("the two lines 'zcat' will show for the entry collect would write now; collect fills in "
+                              + placeholders.dropLast().joined(separator: ", ") + " and " + placeholders.last!)
             }
         }
     }

@@ -7,7 +7,7 @@ import SpoolStore
 extension SpoolerCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every entry of the spool; change nothing.",
+            abstract: "Check every entry of the spool, or an exported batch; change nothing.",
             discussion: """
                 Checks both files of each entry, gzip structure and CRCs, the signature, the metadata, \
                 sequence continuity and chain links, and reports stray and leftover files. \
@@ -19,12 +19,17 @@ extension SpoolerCommand {
         @Option(help: ArgumentHelp("Verify against this OpenSSH allowed_signers file instead of this installation's key (for spools of other installations).", valueName: "file"))
         var allowedSigners: String?
 
+        @Option(help: ArgumentHelp("Check an exported batch folder (or a folder of batches) instead of the spool: manifest, signature, every file's digest, missing and extra files, entries. A --spool holding a MANIFEST is checked as a batch too.", valueName: "dir"))
+        var batch: String?
+
         @Flag(help: "Print the result as JSON.")
         var json = false
 
         func run() throws {
-            guard FileSystem.isDirectory(options.spool) else {
-                throw RuntimeFailure("spool directory '\(PrintableText.path(options.spool))' does not exist or is not a directory")
+            let batchFolder = batch ?? (BatchVerifier.isBatch(options.spool) ? options.spool : nil)
+            let folder = batchFolder ?? options.spool
+            guard FileSystem.isDirectory(folder) else {
+                throw RuntimeFailure("\(batchFolder == nil ? "spool directory" : "batch folder") '\(PrintableText.path(folder))' does not exist or is not a directory")
             }
             let trust: any SignerTrust
             var expected: [ChainState] = []
@@ -49,21 +54,41 @@ extension SpoolerCommand {
                 // this machine's entries.
                 expected = [chain]
             }
+            if let batchFolder {
+                try verifyBatches(in: batchFolder, trust: trust)
+                return
+            }
             let report = try SpoolVerifier(trust: trust, expected: expected).verify(directory: options.spool)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(VerifyOutput(report)), as: UTF8.self))
+                print(try JSONOutput.encode(VerifyOutput(report)))
             } else {
                 for problem in report.problems {
-                    print(problem.line(in: options.spool))
+                    print(VerifyOutput.line(for: problem, in: options.spool))
                 }
                 for loss in report.declaredLosses {
-                    print("declared loss: entries \(loss.first)...\(loss.last) of \(loss.installation) were removed (\(loss.reason)), as tombstone \(loss.tombstone) records")
+                    print("declared loss: entries \(loss.dropped.first)...\(loss.dropped.last) of \(loss.installation) were removed (\(loss.reason.rawValue)), as tombstone \(loss.tombstone) records")
                 }
                 print(summary(report))
             }
             if !report.isClean { throw ExitCode(ExitStatus.problems) }
+        }
+
+        func verifyBatches(in folder: String, trust: any SignerTrust) throws {
+            let batches = try BatchVerifier.batches(in: folder)
+            guard !batches.isEmpty else { throw ValidationError("'\(PrintableText.path(folder))' holds no batch folder (none has a MANIFEST)") }
+            let verifier = BatchVerifier(trust: trust)
+            let reports = try batches.map { try verifier.verify(batch: $0) }
+            if json {
+                print(try JSONOutput.encode(reports))
+            } else {
+                for report in reports {
+                    for problem in report.problems {
+                        print("\(PrintableText.path(report.batch))/\(problem.file == "." ? "" : PrintableText.path(problem.file)): \(problem.message) [\(problem.code)]")
+                    }
+                    print(report.summary)
+                }
+            }
+            if !reports.allSatisfy(\.isClean) { throw ExitCode(ExitStatus.problems) }
         }
 
         func summary(_ report: SpoolVerifier.Report) -> String {
@@ -75,23 +100,13 @@ extension SpoolerCommand {
     }
 }
 
-/// The `--json` shape of a verification.
-struct VerifyOutput: Encodable {
-    var clean: Bool
-    var directory: String
-    var entries: Int
-    var validEntries: Int
-    var installations: [SpoolVerifier.Report.Installation]
-    var problems: [SpoolProblem]
-    var declaredLosses: [SpoolVerifier.Report.DeclaredLoss]
-
-    init(_ report: SpoolVerifier.Report) {
-        clean = report.isClean
-        directory = report.directory
-        entries = report.entries
-        validEntries = report.validEntries
-        installations = report.installations
-        problems = report.problems
-        declaredLosses = report.declaredLosses
+extension BatchVerifier.Report {
+    /// One line per batch, as `spooler verify --batch` prints it.
+    var summary: String {
+        let name = PrintableText.path(FileSystem.name(of: batch))
+        if isIncomplete { return "batch \(name): incomplete" }
+        guard let installation, let first, let last else { return "batch \(name): \(problems.count) problem(s)" }
+        let what = "batch \(name): entries \(first)...\(last) of installation \(installation)"
+        return isClean ? "verified \(what), head \(head!): no problems" : "checked \(what): \(problems.count) problem(s)"
     }
 }

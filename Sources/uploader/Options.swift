@@ -51,12 +51,6 @@ struct SpoolTrustOptions: ParsableArguments {
 /// Prints scan problems the way `spooler verify` does.
 func printProblems(_ scan: SpoolScan, directory: String) {
     for problem in scan.problems {
-        print(problem.line(in: directory))
+        print(VerifyOutput.line(for: problem, in: directory))
     }
-}
-
-func encodeJSON(_ value: some Encodable) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

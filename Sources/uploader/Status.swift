@@ -24,7 +24,7 @@ extension UploaderCommand {
                 throw RuntimeFailure("no ledger at \(PrintableText.path(path)): nothing was uploaded with it yet (pass --ledger FILE or set UPLOADER_LEDGER)")
             }
             let status = try Ledger(path: path, readOnly: true).status(latestErrors: errors)
-            print(json ? try encodeJSON(status) : status.text)
+            print(json ? try JSONOutput.encode(status) : status.text)
         }
     }
 }

@@ -97,7 +97,7 @@ extension UploaderCommand {
             let (summary, scan) = try await Uploader(ledger: ledger, options: options, logger: logger).run(directory: spool.directory, trust: trust, progress: bar)
             bar?.close()
             if json {
-                print(try encodeJSON(UploadOutput(summary: summary, endpoint: endpoint, problems: scan.problems)))
+                print(try JSONOutput.encode(UploadOutput(summary: summary, endpoint: endpoint, problems: scan.problems)))
             } else {
                 printProblems(scan, directory: spool.directory)
                 print(Self.line(summary))

@@ -29,7 +29,7 @@ extension UploaderCommand {
             let ledger = FileSystem.exists(ledgerPath) ? try Ledger(path: ledgerPath, readOnly: true) : nil
             let scan = try SpoolScan.run(directory: spool.directory, trust: try spool.trust(ledger: ledger))
             if json {
-                print(try encodeJSON(VerifyOutput(scan)))
+                print(try JSONOutput.encode(VerifyOutput(scan)))
             } else {
                 printProblems(scan, directory: spool.directory)
                 print(Self.summary(scan))
@@ -45,23 +45,11 @@ extension UploaderCommand {
     }
 }
 
-/// The `--json` shape of a verification (the spooler's, plus what upload would quarantine).
-struct VerifyOutput: Encodable {
-    var clean: Bool
-    var directory: String
-    var entries: Int
-    var validEntries: Int
-    var installations: [SpoolVerifier.Report.Installation]
-    var problems: [SpoolProblem]
-    var quarantine: [String]
 
+extension VerifyOutput {
+    /// The spooler's shape, with the verdict of trust on first use and what upload would quarantine.
     init(_ scan: SpoolScan) {
-        clean = scan.isClean
-        directory = scan.report.directory
-        entries = scan.report.entries
-        validEntries = scan.accepted.count
-        installations = scan.report.installations
-        problems = scan.problems
-        quarantine = scan.quarantined.map(\.name.entryFile)
+        self.init(scan.report, clean: scan.isClean, validEntries: scan.accepted.count, problems: scan.problems,
+                  quarantine: scan.quarantined.map(\.name.entryFile))
     }
 }

@@ -24,7 +24,7 @@ enum PathSpelling: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 /// The real binaries, run in a fresh working directory, with every spelling of every path option.
-@Suite("Path options", .timeLimit(.minutes(1)))
+@Suite("Path options", .timeLimit(.minutes(2)))
 struct PathOptionTests {
     let work: TemporaryDirectory
 
@@ -95,8 +95,9 @@ struct StartedReceiver {
         process.executableURL = URL(fileURLWithPath: Command.product("receiver"))
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: work.path)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardError = FileHandle.nullDevice
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         var found: String?
@@ -107,13 +108,14 @@ struct StartedReceiver {
         }
         guard let found else {
             process.terminate()
-            throw StartFailure()
+            throw StartFailure(output: (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
         }
         url = found
     }
 
     struct StartFailure: Error, CustomStringConvertible {
-        var description: String { "the receiver did not print 'listening on'" }
+        var output: String
+        var description: String { "the receiver did not print 'listening on': \(output)" }
     }
 
     func stop() {

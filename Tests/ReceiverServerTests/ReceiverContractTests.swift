@@ -7,6 +7,8 @@ import NIOCore
 import Logging
 import ReceiverServer
 import SpoolFormat
+import SpoolProtocol
+import TestSupport
 import Testing
 import TestSupport
 
@@ -32,9 +34,9 @@ struct ReceiverContractTests {
     func headers(_ entry: SpoolEntry, idempotencyKey: String? = nil) -> HTTPFields {
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
-        fields[HTTPField.Name("Spool-Metadata")!] = StrictBase64.encode(entry.metadataLine)
-        fields[HTTPField.Name("Spool-Signature")!] = StrictBase64.encode(entry.signature.blob)
-        fields[HTTPField.Name("Idempotency-Key")!] = idempotencyKey ?? entry.digest.description
+        fields[HTTPField.Name(EntryHeaders.metadata)!] = StrictBase64.encode(entry.metadataLine)
+        fields[HTTPField.Name(EntryHeaders.signature)!] = StrictBase64.encode(entry.signature.blob)
+        fields[HTTPField.Name(EntryHeaders.idempotencyKey)!] = idempotencyKey ?? entry.digest.description
         return fields
     }
 
@@ -66,6 +68,28 @@ struct ReceiverContractTests {
         }
     }
 
+    @Test("lost: the absent sequences tombstones declare, merged, never a stored one", .timeLimit(.minutes(1)))
+    func lostRangesAreMergedAndExcludeStoredEntries() async throws {
+        let one = try entry(sequence: 1)
+        let two = try entry(sequence: 2, previous: one.digest)
+        func tombstone(_ sequence: UInt64, _ dropped: SequenceRange) throws -> SpoolEntry {
+            let body = try TombstoneBody(installation: installation, dropped: dropped, entries: 1, bytes: 1, reason: .maxBytes, limit: 1).encoded()
+            let metadata = EntryMetadata(kind: .tombstone, installation: installation, sequence: sequence, created: Date(), productVersion: "1.0",
+                                         schema: 1, previous: two.digest, key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(), body: body)
+            return try SpoolEntry.make(metadata: metadata, body: body, signingKey: key)
+        }
+        // Stored: 1, 2, 5, 8. Declared: 1...4 (by 5) and 3...7 (by 8).
+        let items = [one, two, try tombstone(5, SequenceRange(first: 1, last: 4)), try tombstone(8, SequenceRange(first: 3, last: 7))]
+        try await app().test(.router) { client in
+            for item in items { #expect(try await post(client, item).0 == .created) }
+            let summary = try await client.execute(uri: "/summary", method: .get) { response in
+                try JSONDecoder().decode(ReceiverSummary.self, from: Data(response.body.readableBytesView))
+            }
+            #expect(summary.byInstallation.first?.lost == [.init(first: 3, last: 4), .init(first: 6, last: 7)])
+            #expect(summary.byInstallation.first?.missing == [])
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func reportsMissingSequenceRanges() async throws {
         let one = try entry(sequence: 1)
@@ -86,9 +110,9 @@ struct ReceiverContractTests {
     func answers400ForMalformedRequests() async throws {
         let item = try entry()
         var noMetadata = headers(item)
-        noMetadata[HTTPField.Name("Spool-Metadata")!] = nil
+        noMetadata[HTTPField.Name(EntryHeaders.metadata)!] = nil
         var badBase64 = headers(item)
-        badBase64[HTTPField.Name("Spool-Signature")!] = "not base64!"
+        badBase64[HTTPField.Name(EntryHeaders.signature)!] = "not base64!"
         var wrongType = headers(item)
         wrongType[.contentType] = "text/plain"
         let cases: [(HTTPFields, String, String)] = [
@@ -98,6 +122,8 @@ struct ReceiverContractTests {
             (headers(item, idempotencyKey: "abc"), "/api/telemetry", "idempotency_key_invalid"),
             (wrongType, "/api/telemetry", "content_type_mismatch"),
             (headers(item), "/elsewhere", "request_mismatch"),
+            // The request target is compared whole: a query the entry does not record is refused.
+            (headers(item), "/api/telemetry?x=1", "request_mismatch"),
         ]
         try await app().test(.router) { client in
             for (fields, path, code) in cases {

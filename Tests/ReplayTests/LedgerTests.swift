@@ -3,6 +3,7 @@ import Logging
 import ReplayClient
 import SpoolFormat
 import SpoolStore
+import TestSupport
 import Testing
 
 /// The ledger on its own: registration, attempts, and status across batches.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The ledger's commits, checked on the system calls a real `uploader upload` makes (recorded
@@ -14,7 +15,7 @@ struct LedgerTraceTests {
         let trace = temp.file("trace.txt")
         let child = try ChildProcess("/usr/bin/strace", [
             "-f", "-y", "-qq", "-o", trace, "-e", "trace=write,pwrite64,writev,pwritev,fsync,fdatasync",
-            try Products.executable("uploader"), "upload", spool.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite"),
+            Command.product("uploader"), "upload", spool.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite"),
         ], outputIn: temp.path)
         let status = await child.wait()
         await receiver.stop()

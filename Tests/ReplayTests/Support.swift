@@ -4,25 +4,11 @@ import Logging
 import ReceiverServer
 import SpoolFormat
 import SpoolStore
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A temporary directory, removed when released.
-final class TemporaryDirectory: @unchecked Sendable {
-    let path: String
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/replay-tests-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-        path = String(cString: made)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// A spool written by the real `SpoolWriter`, with what was written.
 struct TestSpool {
@@ -48,22 +34,6 @@ struct TestSpool {
     }
 
     func path(of entry: SpoolEntry) -> String { directory + "/" + entry.name.entryFile }
-}
-
-/// The directory holding the built products: the test bundle's own directory.
-enum Products {
-    static var directory: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (exe as NSString).deletingLastPathComponent
-    }
-
-    static func executable(_ name: String) throws -> String {
-        let path = directory + "/" + name
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw TestFailure("\(path) is missing: build it first (swift build --scratch-path .build-replay)")
-        }
-        return path
-    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {
@@ -115,7 +85,7 @@ final class ReceiverProcess: @unchecked Sendable {
 
     init(in directory: TemporaryDirectory, arguments: [String] = []) async throws {
         databasePath = directory.file("receiver-\(UUID().uuidString.prefix(8)).sqlite")
-        child = try ChildProcess(try Products.executable("receiver"),
+        child = try ChildProcess(Command.product("receiver"),
                                  ["serve", "--host", "127.0.0.1", "--port", "0", "--db", databasePath] + arguments,
                                  outputIn: directory.path)
         let deadline = Date().addingTimeInterval(60)
@@ -159,7 +129,7 @@ final class ReceiverProcess: @unchecked Sendable {
 
 /// Runs the real `uploader` binary to completion.
 func runUploader(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
-    let child = try ChildProcess(try Products.executable("uploader"), arguments, outputIn: directory.path, environment: environment)
+    let child = try ChildProcess(Command.product("uploader"), arguments, outputIn: directory.path, environment: environment)
     let status = await child.wait()
     return (status, child.stdout, child.stderr)
 }

@@ -4,6 +4,7 @@ import ReceiverServer
 import ReplayClient
 import SpoolFormat
 import SpoolStore
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -201,7 +202,7 @@ struct UploadEndToEndTests {
     func quarantinesAnEntryChangedAfterVerification() async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 5)
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--delay-ms", "500"])
-        let child = try ChildProcess(try Products.executable("uploader"), [
+        let child = try ChildProcess(Command.product("uploader"), [
             "upload", spool.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite"), "--concurrency", "1", "--memory", "0",
         ], outputIn: temp.path)
         while try await receiver.summary().reports == 0, child.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
@@ -253,7 +254,7 @@ struct UploadEndToEndTests {
         let arguments = ["upload", spool.directory, "--endpoint", receiver.url, "--ledger", ledger, "--concurrency", "2"]
         var kills = 0, stored = 0
         while kills < 20 {
-            let child = try ChildProcess(try Products.executable("uploader"), arguments, outputIn: temp.path)
+            let child = try ChildProcess(Command.product("uploader"), arguments, outputIn: temp.path)
             // Kill only once this run has delivered something: then it is mid-batch for sure.
             let before = stored
             let deadline = Date().addingTimeInterval(60)
@@ -313,6 +314,36 @@ struct UploadEndToEndTests {
         let ledger = try #require(try await status().installations.first)
         #expect(ledger.lost == [.init(first: 1, last: 4)])
         #expect(ledger.missing == [])
+        await receiver.stop()
+    }
+
+    /// One uploader per ledger: while another process holds the ledger's lock (here the stock
+    /// `flock` tool), upload stops at once naming the lock file and sends nothing; once that
+    /// process is killed with SIGKILL the kernel has released the lock and upload runs.
+    @Test(.timeLimit(.minutes(2)))
+    func aSecondUploaderOnTheLedgerStopsUntilTheHolderIsGone() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 2)
+        let receiver = try await ReceiverProcess(in: temp)
+        let holder = try ProcessGroup(shell: "exec flock ledger.sqlite.lock sh -c 'touch held && exec sleep 60'", in: temp.path)
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: temp.file("held")), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try #require(FileManager.default.fileExists(atPath: temp.file("held")), "flock did not take the lock")
+
+        let refused = try await upload(spool, to: receiver)
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("another uploader is using the ledger (\(temp.file("ledger.sqlite.lock")) is locked)"), "\(refused.stderr)")
+        #expect(try await receiver.summary().requests.total == 0)
+
+        holder.kill()
+        // SIGKILL is delivered asynchronously: wait until the kernel has closed the holder's
+        // descriptors (stock `flock -n` then gets the lock) before uploading again.
+        let released = Date().addingTimeInterval(10)
+        while try Command.run("flock", ["-n", temp.file("ledger.sqlite.lock"), "true"]).status != 0, Date() < released {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let delivered = try await upload(spool, to: receiver)
+        #expect(delivered.status == 0, "\(delivered.stdout)\(delivered.stderr)")
+        try expectStoredExactlyOnce(spool, receiver: receiver)
         await receiver.stop()
     }
 

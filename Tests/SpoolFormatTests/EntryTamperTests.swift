@@ -86,7 +86,7 @@ struct EntryTamperTests {
         let error = #expect(throws: EntryProblem.self) {
             try SpoolEntry.open(compressed: try entry.compressedFile(), signatureText: Array(entry.signatureFile.utf8), trust: other)
         }
-        #expect(error?.code == "key_wrong_installation")
+        #expect(error?.code == .keyWrongInstallation)
     }
 
     @Test("a signature of another entry does not verify")
@@ -95,7 +95,7 @@ struct EntryTamperTests {
         let error = #expect(throws: EntryProblem.self) {
             try SpoolEntry.open(compressed: try a.compressedFile(), signatureText: Array(b.signatureFile.utf8), trust: trust)
         }
-        #expect(error?.code == "signature_invalid")
+        #expect(error?.code == .signatureInvalid)
     }
 
     @Test("a third gzip member, trailing bytes or a single member are refused")
@@ -107,7 +107,7 @@ struct EntryTamperTests {
             let error = #expect(throws: EntryProblem.self) {
                 try SpoolEntry.open(compressed: tampered, signatureText: signature, trust: trust)
             }
-            #expect(error?.code == "gzip_invalid")
+            #expect(error?.code == .gzipInvalid)
         }
     }
 
@@ -118,8 +118,8 @@ struct EntryTamperTests {
         let error = #expect(throws: EntryProblem.self) {
             try SpoolEntry.open(compressed: huge, signatureText: Array(entry.signatureFile.utf8), trust: trust)
         }
-        #expect(error?.code == "too_large")
-        #expect(error?.description == "metadata line has 700001 bytes, more than the limit of \(SpoolEntry.Limits().maxMetadataBytes)")
+        #expect(error == .tooLarge(.metadataLine, limit: SpoolEntry.Limits().maxMetadataBytes))
+        #expect(error?.description == "the metadata line is longer than the limit of \(SpoolEntry.Limits().maxMetadataBytes) bytes")
         let missing = try Gzip.compressMember(Array("no newline".utf8)) + Gzip.compressMember(entry.body)
         #expect(throws: EntryProblem.metadataLineMissing) {
             try SpoolEntry.open(compressed: missing, signatureText: Array(entry.signatureFile.utf8), trust: trust)
@@ -157,7 +157,7 @@ struct EntryTamperTests {
         let error = #expect(throws: EntryProblem.self) {
             try SpoolEntry.open(compressed: try entry.compressedFile(), signatureText: tampered, trust: trust)
         }
-        #expect(error?.code == "signature_malformed")
+        #expect(error?.code == .signatureMalformed)
     }
 
     @Test("metadata with an unknown field, a missing field or an unknown format version is refused")

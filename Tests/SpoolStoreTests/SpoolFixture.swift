@@ -52,5 +52,5 @@ final class SpoolFixture {
 }
 
 extension SpoolVerifier.Report {
-    var codes: [String] { problems.map(\.code) }
+    var codes: [String] { problems.map(\.code.rawValue) }
 }

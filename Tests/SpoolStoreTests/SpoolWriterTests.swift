@@ -25,7 +25,7 @@ struct SpoolWriterTests {
 
         #expect(try fixture.verify().codes.sorted() == ["leftover_incomplete", "leftover_temporary"])
         let next = try fixture.writer()
-        #expect(next.recovered.map(\.code).sorted() == ["leftover_incomplete", "leftover_temporary"])
+        #expect(next.recovered.map(\.code.rawValue).sorted() == ["leftover_incomplete", "leftover_temporary"])
         let (third, _) = try next.append(body: Array("{}\n".utf8), productVersion: "1.0", schema: 1)
         #expect(third.metadata.sequence == 3)
         #expect(third.metadata.previous == chain.lastDigest)

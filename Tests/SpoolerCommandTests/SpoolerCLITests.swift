@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolProtocol
 import Testing
 import TestSupport
 
@@ -147,7 +148,7 @@ struct SpoolerCLITests {
         let key = try spooler.run("pubkey", "--state", spooler.state)
         #expect(key.stdout.hasPrefix("ssh-ed25519 AAAA"))
         let line = try spooler.run("pubkey", "--state", spooler.state, "--allowed-signers")
-        #expect(line.stdout == "\(installation) namespaces=\"\(SpoolEntry.namespace)\" \(key.stdout.split(separator: " ")[0]) \(key.stdout.split(separator: " ")[1])\n")
+        #expect(line.stdout == "\(installation) namespaces=\"\(SpoolEntry.namespace),\(BatchManifest.namespace)\" \(key.stdout.split(separator: " ")[0]) \(key.stdout.split(separator: " ")[1])\n")
     }
 
     @Test("a private key readable by others is refused with the file and the fix", .timeLimit(.minutes(1)))

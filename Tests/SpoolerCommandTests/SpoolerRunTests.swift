@@ -142,6 +142,79 @@ struct SpoolerRunTests {
         #expect(preview.stdout.contains("\"productVersion\":\"1.0\""))
     }
 
+    @Test("a configuration saved on Windows (CRLF, byte-order mark) with reporting = off spools nothing", .timeLimit(.minutes(1)),
+          arguments: [false, true])
+    func optOutInWindowsFile(byteOrderMark: Bool) throws {
+        let site = try Site()
+        try Data((byteOrderMark ? [0xEF, 0xBB, 0xBF] : []) + Array("# telemetry\r\nproduct_version = 1.0\r\nreporting = off\r\n".utf8))
+            .write(to: URL(fileURLWithPath: site.work.file("spooler.conf")))
+        let result = try site.run("collect", "--state", site.state)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("reporting is off (reporting = off in spooler.conf): collect spools nothing"))
+        #expect(!FileManager.default.fileExists(atPath: site.spool))
+    }
+
+    @Test("classic Mac line ends are refused by name, never read as one line", .timeLimit(.minutes(1)))
+    func classicMacLineEnds() throws {
+        let site = try Site(config: "# telemetry\rreporting = off\r")
+        let result = try site.run("collect", "--state", site.state)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("spooler.conf:1: holds a carriage return (CR) that does not end a line"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: site.spool))
+    }
+
+    @Test("a product version that is not a release number is refused by collect, naming the key and the value", .timeLimit(.minutes(1)))
+    func productVersionGuarded() throws {
+        let site = try Site(config: "product_version = db01.corp.example\n")
+        for command in ["collect", "preview"] {
+            let result = try site.run(command, "--state", site.state)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("spooler.conf:1: product_version 'db01.corp.example' is not a release number"), "\(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: site.spool))
+    }
+
+    @Test("a file source cannot supply a digest, and a count above its bound is refused", .timeLimit(.minutes(1)))
+    func readyMadeDigestAndHugeCount() throws {
+        // The hex of "alice@corp.example" padded to 40 digits: a digest in form only.
+        let site = try Site(config: "product_version = 1.0\n[metric license.serial_sha1]\nfile = serial.json\n")
+        try site.write("serial.json", "\"616c69636540636f72702e6578616d706c650000\"\n")
+        let digest = try site.run("collect", "--state", site.state)
+        #expect(digest.status != 0)
+        #expect(digest.stderr.contains("spooler.conf:3: [metric license.serial_sha1] is a SHA-1 digest the spooler computes itself"), "\(digest.stderr)")
+        try site.write("spooler.conf", "product_version = 1.0\n[metric users]\nfile = users.json\n")
+        try site.write("users.json", "3232235777\n")
+        let count = try site.run("collect", "--state", site.state)
+        #expect(count.status == 1)
+        #expect(count.stderr.contains("metric 'users' refused by the privacy guard, rule out_of_range: a count above 10000000"), "\(count.stderr)")
+        #expect(site.entries().isEmpty)
+    }
+
+    @Test("preview prints the two lines zcat shows, with placeholders for what only collect fixes", .timeLimit(.minutes(1)))
+    func previewTwoLines() throws {
+        let site = try Site(config: "product_version = 2021.2.7\nrequest_path = /api/telemetry/v1\n")
+        let fresh = try site.run("preview", "--state", site.state)
+        #expect(fresh.status == 0)
+        #expect(fresh.lines.count == 2)
+        #expect(fresh.lines[0].contains("\"installation\":\"<installation>\"") && fresh.lines[0].contains("\"key\":\"<key>\""))
+        #expect(fresh.stderr.contains("the two lines 'zcat' will show"))
+        #expect(try site.run("collect", "--state", site.state).status == 0)
+        let preview = try site.run("preview", "--state", site.state)
+        let path = try #require(try site.run("collect", "--state", site.state).lines.last)
+        let zcat = try Command.run("zcat", [path], in: site.work.path)
+        #expect(preview.lines.count == 2 && zcat.lines.count == 2)
+        // The body is the same bytes (no probe of a watched process changes between the two runs).
+        #expect(preview.lines[1] == zcat.lines[1])
+        // The metadata is the same line once the placeholders are filled in from the entry.
+        let metadata = try JSONSerialization.jsonObject(with: Data(zcat.lines[0].utf8)) as! [String: Any]
+        let filled = preview.lines[0]
+            .replacingOccurrences(of: "\"<sequence>\"", with: "\(metadata["sequence"]!)")
+            .replacingOccurrences(of: "\"<created>\"", with: "\"\(metadata["created"]!)\"")
+            .replacingOccurrences(of: "\"<previous>\"", with: "\"\(metadata["previous"]!)\"")
+        #expect(filled == zcat.lines[0])
+        #expect(preview.lines[0].contains("\"path\":\"/api/telemetry/v1\""))
+    }
+
     @Test("SPOOLER_REPORTING=off overrides reporting = on", .timeLimit(.minutes(1)))
     func optOutInEnvironment() throws {
         let site = try Site(config: "reporting = on\n")

@@ -107,6 +107,46 @@ struct CollectorTests {
         #expect(collected.report.metrics["license.serial_sha1"] == .string("e264f45bf52e12bf31deeb6ea04beb8abb0cf9bc"))
         #expect(!String(decoding: collected.body, as: UTF8.self).contains("ABCD"))
     }
+
+    @Test("a license file saved on Windows (byte-order mark, CRLF) gives the same digest; a stray CR or two serials are refused",
+          .timeLimit(.minutes(1)))
+    func licenseWindowsText() throws {
+        let configuration = try configuration("license_file = license.txt\n")
+        func digest(_ bytes: [UInt8]) throws -> [String: ReportValue] {
+            try Data(bytes).write(to: URL(fileURLWithPath: work.file("license.txt")))
+            let report = try ReportCollector(configuration: configuration).collect(installation: "8c5a3f9e-2d1b-4c6a-9e7f-0a1b2c3d4e5f").report
+            return report.metrics.filter { $0.key == "license.serial_sha1" }
+                .merging(report.diagnostics.filter { $0.metric == "license.serial_sha1" }.map { ($0.metric, .string("error: " + $0.error)) }) { a, _ in a }
+        }
+        let expected: [String: ReportValue] = ["license.serial_sha1": .string("e264f45bf52e12bf31deeb6ea04beb8abb0cf9bc")]
+        #expect(try digest([0xEF, 0xBB, 0xBF] + Array("ABCD-1234\r\n".utf8)) == expected)
+        #expect(try digest(Array("\r\nABCD-1234\r\n\r\n".utf8)) == expected)
+        #expect(try digest(Array("ABCD-1234\rEFGH\n".utf8)) == ["license.serial_sha1": .string("error: not_text")])
+        #expect(try digest(Array("ABCD-1234\nEFGH-5678\n".utf8)) == ["license.serial_sha1": .string("error: wrong_shape")])
+    }
+
+    @Test("file and command output with a byte-order mark and CRLF line ends is read as on Linux", .timeLimit(.minutes(1)))
+    func windowsSourceOutput() throws {
+        try Data([0xEF, 0xBB, 0xBF] + Array("{\r\n  \"count\": 7\r\n}\r\n".utf8)).write(to: URL(fileURLWithPath: work.file("stats.json")))
+        try "#!/bin/sh\nprintf '\\357\\273\\277{\"n\": 9}\\r\\n'\n".write(toFile: work.file("stats.sh"), atomically: true, encoding: .utf8)
+        chmod(work.file("stats.sh"), 0o755)
+        let configuration = try configuration("[metric environments]\r\nfile = stats.json\r\nfield = count\r\n[metric projects]\r\ncommand = ./stats.sh\r\nfield = n\r\n")
+        let report = try ReportCollector(configuration: configuration).collect(installation: "8c5a3f9e-2d1b-4c6a-9e7f-0a1b2c3d4e5f").report
+        #expect(report.metrics["environments"] == .int(7))
+        #expect(report.metrics["projects"] == .int(9))
+    }
+
+    @Test("a count above its metric's bound is refused: an IPv4 address as a number", .timeLimit(.minutes(1)))
+    func countBound() throws {
+        try #"{"users": 3232235777}"#.write(toFile: work.file("counts.json"), atomically: true, encoding: .utf8)
+        let configuration = try configuration("[metric users]\nfile = counts.json\nfield = users\n")
+        let violation = #expect(throws: PrivacyViolation.self) {
+            try ReportCollector(configuration: configuration).collect(installation: "8c5a3f9e-2d1b-4c6a-9e7f-0a1b2c3d4e5f")
+        }
+        #expect(violation?.metric == "users")
+        #expect(violation?.rule == "out_of_range")
+        #expect(violation?.description.contains("above 10000000") == true)
+    }
 }
 
 @Suite("CPU average over the interval")

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolFormat
 import Testing
 import TestSupport
 @testable import TelemetryReport
@@ -72,12 +73,47 @@ struct ConfigurationTests {
         ("[database db]\npath = a\nscript = b", 3, "already has its path or script"),
         ("[metric projects]\nfile = a\n[metric projects]\nfile = b", 3, "configured twice"),
         ("just words", 1, "expected 'key = value'"),
+        ("product_version = db01.corp.example", 1, "product_version 'db01.corp.example' is not a release number"),
+        ("product_version = 10.0.0.1", 1, "product_version '10.0.0.1' is not a release number"),
+        ("product_version = 2021.2.7+build.alice", 1, "is not a release number"),
+        ("reporting = on\r\n# note\rreporting = off\r\n", 2, "carriage return (CR) that does not end a line"),
+        ("reporting = off\n\u{0}", 2, "NUL byte"),
+        ("[metric license.serial_sha1]\nfile = serial.json", 2, "SHA-1 digest the spooler computes itself"),
+        ("[metric license.serial_sha1]\ncommand = cat serial", 2, "a command source cannot supply it"),
     ])
     func errors(text: String, line: Int, reason: String) {
         let error = #expect(throws: ConfigurationError.self) { try parse(text) }
         #expect(error?.file == "test.conf")
         #expect(error?.line == line)
         #expect(error?.reason.contains(reason) == true, "\(error?.reason ?? "")")
+    }
+
+    @Test("a file saved on Windows reads as on Linux: CRLF line ends and a byte-order mark", arguments: ["\n", "\r\n"], [false, true])
+    func windowsLineEnds(lineEnd: String, byteOrderMark: Bool) throws {
+        let text = ["product_version = 2021.2.7", "reporting = off", "[metric projects]", "file = projects.json", "field = n", ""]
+            .joined(separator: lineEnd)
+        var configuration = SpoolerConfiguration()
+        try configuration.apply(bytes: (byteOrderMark ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8), file: "test.conf")
+        #expect(configuration.reporting == false)
+        #expect(configuration.productVersion == "2021.2.7")
+        #expect(configuration.metrics["projects"]?.kind == .file(path: "projects.json", field: "n"))
+    }
+
+    @Test("invalid UTF-8 is refused naming the file and line", .timeLimit(.minutes(1)))
+    func notUTF8() throws {
+        let work = try TemporaryDirectory("config")
+        try Data(Array("reporting = on\nproduct_version = 1.0\n# caf".utf8) + [0xE9] + Array("\n".utf8)).write(to: URL(fileURLWithPath: work.file("spooler.conf")))
+        let error = #expect(throws: ConfigurationError.self) { try SpoolerConfiguration.load(path: work.file("spooler.conf"), environment: [:]) }
+        #expect(error?.description == "\(work.file("spooler.conf")):3: is not UTF-8 text")
+    }
+
+    @Test("product versions: release numbers only", arguments: [
+        ("2021.2.7", true), ("12", true), ("3.0.0-rc2", true), ("1.0-beta", true), ("2019.5.4", true),
+        ("db01.corp.example", false), ("10.0.0.1", false), ("1.0-dev", false), ("v1.0", false), ("1..0", false),
+        ("", false), ("1.0-rc1000", false), ("1234567.1", false), ("1.0 ", false),
+    ])
+    func releaseVersions(text: String, accepted: Bool) {
+        #expect(TextRules.isReleaseVersion(text) == accepted)
     }
 
     @Test("SPOOLER_REPORTING=off overrides the file; a bad value is an error", .timeLimit(.minutes(1)))

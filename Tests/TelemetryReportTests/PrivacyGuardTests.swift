@@ -15,7 +15,10 @@ struct PrivacyGuardTests {
         ("machines.by_kind", .object(["ssh": .integer(3), "kubernetes": .integer(0)]), .counts(["ssh": 3, "kubernetes": 0])),
         ("lets_encrypt.enabled", .bool(true), .bool(true)),
         ("guest_account.enabled", .integer(0), .bool(false)),
-        ("license.serial_sha1", .string(String(repeating: "ab", count: 20)), .string(String(repeating: "ab", count: 20))),
+        // The guard computes the digest from the raw serial (as `printf %s SERIAL | sha1sum` does).
+        ("license.serial_sha1", .string("demo-0000-1111-2222-3333"), .string("f158662b9fe81df01296db23b1e63e0a3c16977a")),
+        ("environments", .integer(100_000), .int(100_000)),
+        ("calls.api.by_result", .object(["success": .integer(250_000_000)]), .counts(["success": 250_000_000])),
         ("time_to_first_deployment", .integer(183_600), .int(183_600)),
         ("calls.api.mean_duration", .number(0.08712), .double(0.087)),
         ("metadata.last_event_date", .string("2024-02-29"), .string("2024-02-29")),
@@ -63,11 +66,21 @@ struct PrivacyGuardTests {
         ("host.os.version", .string("10.0.0.1"), "looks_like_ip_address"),
         ("host.os.version", .string("12 (bookworm)"), "looks_like_free_text"),
         ("host.os.version", .string("12-custom"), "not_a_version"),
-        ("license.serial_sha1", .string("demo-0000-1111-2222-3333"), "not_a_hash"),
-        ("license.serial_sha1", .string(String(repeating: "AB", count: 20)), "not_a_hash"),
+        ("license.serial_sha1", .integer(1234), "wrong_type"),
+        ("license.serial_sha1", .string(""), "out_of_range"),
+        ("license.serial_sha1", .string(String(repeating: "a", count: 1025)), "out_of_range"),
+        // Counts above the metric's plausible bound: an IPv4 address (192.168.1.1) as a number.
+        ("environments", .integer(3_232_235_777), "out_of_range"),
+        ("environments", .integer(100_001), "out_of_range"),
+        ("users", .integer(167_772_161), "out_of_range"),
+        ("machines.by_kind", .object(["ssh": .integer(3_232_235_777)]), "out_of_range"),
+        ("calls.api.by_result", .object(["success": .integer(3_232_235_777)]), "out_of_range"),
+        ("host.os.version", .string("db01.corp.example"), "looks_like_hostname"),
+        ("host.os.version", .string("1.2.3.4"), "looks_like_ip_address"),
+        ("host.os.version", .string("1..2"), "not_a_version"),
+        ("host.os.version", .string("12-rc1234"), "not_a_version"),
         ("host.os.name", .string("ProdServer"), "looks_like_name"),
         ("host.os.name", .string("müller"), "looks_like_name"),
-        ("license.serial_sha1", .string(String(repeating: "a", count: 39)), "not_a_hash"),
         ("metadata.last_event_date", .string("2026-13-01"), "not_a_date"),
         ("metadata.last_event_date", .string("1999-12-31"), "out_of_range"),
         ("metadata.last_event_date", .string("2999-01-01"), "out_of_range"),
@@ -84,6 +97,51 @@ struct PrivacyGuardTests {
         let violation = #expect(throws: PrivacyViolation.self) { try check(key, value) }
         #expect(violation?.rule == rule)
         #expect(violation?.metric == key)
+    }
+
+    @Test("a digest is never taken ready-made: 40 hex digits from a source are digested like any serial")
+    func digestNeverReadyMade() throws {
+        let readyMade = String(repeating: "ab", count: 20)
+        let reported = try check("license.serial_sha1", .string(readyMade))
+        #expect(reported != .string(readyMade))
+        #expect(reported == .string(PrivacyGuard.digest(readyMade, algorithm: "sha1")))
+    }
+
+    @Test("every count has a bound of its own, at most the global one, documented in docs/PAYLOAD.md")
+    func countBounds() throws {
+        let payload = try String(contentsOfFile: #filePath.components(separatedBy: "/Tests/")[0] + "/docs/PAYLOAD.md", encoding: .utf8)
+        for definition in MetricCatalog.all {
+            switch definition.type {
+            case .count, .countsByKind:
+                #expect(definition.maxCount < 16_777_216 || definition.key.hasPrefix("calls.") || definition.key.hasPrefix("events."),
+                        "\(definition.key): entity counts stay below the smallest routable IPv4 address as a number")
+                #expect(definition.maxCount <= MetricType.Limits.maxCount)
+                var digits = String(definition.maxCount), bound = ""
+                while digits.count > 3 { bound = "," + digits.suffix(3) + bound; digits.removeLast(3) }
+                bound = digits + bound
+                let row = payload.split(separator: "\n").first { $0.hasPrefix("| `\(definition.key)` |") }
+                #expect(row?.contains(" \(bound) ") == true, "\(definition.key): bound \(bound) in the PAYLOAD.md catalog table")
+            default:
+                continue
+            }
+        }
+    }
+
+    @Test("metadata that leaves the site is guarded too: product version and content type")
+    func metadata() throws {
+        try PrivacyGuard.checkMetadata(productVersion: "2021.2.7", contentType: "application/json")
+        try PrivacyGuard.checkMetadata(productVersion: "3.0.0-rc2", contentType: "application/json")
+        let host = #expect(throws: PrivacyViolation.self) {
+            try PrivacyGuard.checkMetadata(productVersion: "db01.corp.example", contentType: "application/json")
+        }
+        #expect(host?.rule == "looks_like_hostname")
+        #expect(host?.description.contains("metadata field 'productVersion'") == true)
+        #expect(host?.description.contains("corp") == false)
+        let type = #expect(throws: PrivacyViolation.self) {
+            try PrivacyGuard.checkMetadata(productVersion: "1.0", contentType: "text/plain; alice@corp.example")
+        }
+        #expect(type?.rule == "not_allowed")
+        #expect(type?.description.contains("alice") == false)
     }
 
     @Test("a refusal never repeats the refused string")
@@ -103,6 +161,13 @@ struct BoundedJSONTests {
         #expect(try BoundedJSON().parse(Array("3.0".utf8)) == .number(3))
         #expect(try BoundedJSON().parse(Array("1e400".utf8)) == .number(.infinity))
         #expect(try BoundedJSON().parse(Array("99999999999999999999".utf8)) == .number(1e20))
+    }
+
+    @Test("a byte-order mark and CRLF line ends around a value are read as the value")
+    func windowsText() throws {
+        let text = Array("\u{FEFF}{\r\n  \"count\": 5\r\n}\r\n".utf8)
+        #expect(try BoundedJSON().parse(text) == .object(["count": .integer(5)]))
+        #expect(throws: JSONReadError.invalid) { try BoundedJSON().parse(Array("{\"a\":1}\u{FEFF}".utf8)) }
     }
 
     @Test("refused texts", arguments: [

@@ -63,8 +63,10 @@ public struct HostProbe: Sendable {
 
     public func pid(fromFile file: String) -> Int32? {
         // A pid file is small; a FIFO or device in its place is refused, not waited on.
-        guard let data = try? RegularFile.read(file, maxBytes: 4096, followSymlinks: true) else { return nil }
-        return Int32(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let data = try? RegularFile.read(file, maxBytes: 4096, followSymlinks: true),
+              let lines = try? TextRules.lines(data) else { return nil }
+        let values = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return values.count == 1 ? Int32(values[0]) : nil
     }
 
     /// Resident memory of a process, in bytes.

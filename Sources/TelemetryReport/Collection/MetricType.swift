@@ -1,11 +1,12 @@
 /// The declared type of a metric: the only values the privacy guard lets through.
 public enum MetricType: Equatable, Sendable {
-    /// A whole number, 0 ... ``Limits/maxCount``.
+    /// A whole number, 0 ... the metric's ``MetricDefinition/maxCount`` (at most ``Limits/maxCount``).
     case count
     /// A map from kind names of a fixed vocabulary to counts. Kinds with no items may be absent.
     case countsByKind(Vocabulary)
     case boolean
-    /// Lowercase hexadecimal of exactly `hexDigits` digits (40 for SHA-1).
+    /// Lowercase hexadecimal of exactly `hexDigits` digits (40 for SHA-1), computed by the
+    /// privacy guard from the raw value the spooler read; never taken ready-made from a source.
     case hash(algorithm: String, hexDigits: Int)
     /// Seconds, 0 ... ``Limits/maxDurationSeconds``; fractions allowed.
     case duration

@@ -1,17 +1,22 @@
+import Crypto
 import Foundation
+import SpoolFormat
 
 /// A value refused by the privacy guard: the metric, the rule it broke, and what was wrong.
 ///
 /// The message never repeats a refused string: it may be exactly what must not leak, and error
 /// output ends up in logs.
 public struct PrivacyViolation: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The metric key, or for a metadata field its name (``PrivacyGuard/checkMetadata(productVersion:contentType:)``).
     public var metric: String
     /// A stable rule name, e.g. `looks_like_hostname`, `negative`, `not_in_vocabulary`.
     public var rule: String
     public var detail: String
+    /// What `metric` names: a metric of the catalog, or a field of the entry's metadata.
+    public var subject = "metric"
 
     public var description: String {
-        "metric '\(metric)' refused by the privacy guard, rule \(rule): \(detail); nothing was written"
+        "\(subject) '\(metric)' refused by the privacy guard, rule \(rule): \(detail); nothing was written"
     }
 }
 
@@ -30,7 +35,7 @@ public enum PrivacyGuard {
 
         switch definition.type {
         case .count:
-            return .int(try whole(value, max: MetricType.Limits.maxCount, metric: key, what: "a count"))
+            return .int(try whole(value, max: definition.maxCount, metric: key, what: "a count"))
         case .bytes:
             return .int(try whole(value, max: MetricType.Limits.maxBytes, metric: key, what: "a byte count"))
         case .countsByKind(let vocabulary):
@@ -40,7 +45,7 @@ public enum PrivacyGuard {
                 guard vocabulary.contains(kind) else {
                     throw refuse(classify(kind) ?? "unknown_kind", "a kind (\(describe(.string(kind)))) is not one of the declared kinds (\(vocabulary.words.joined(separator: ", ")))")
                 }
-                counts[kind] = try whole(count, max: MetricType.Limits.maxCount, metric: key, what: "the count of kind '\(kind)'")
+                counts[kind] = try whole(count, max: definition.maxCount, metric: key, what: "the count of kind '\(kind)'")
             }
             return .counts(counts)
         case .boolean:
@@ -66,12 +71,16 @@ public enum PrivacyGuard {
                 throw refuse(classify(word) ?? "not_in_vocabulary", "\(describe(value)) is not one of \(vocabulary.words.joined(separator: ", "))")
             }
             return .string(word)
-        case .hash(let algorithm, let digits):
-            let text = try string(value, metric: key)
-            guard text.count == digits, text.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
-                throw refuse(classify(text) ?? "not_a_hash", "expected \(digits) lowercase hexadecimal digits of a \(algorithm) hash, found \(describe(value))")
+        case .hash(let algorithm, _):
+            // The digest is computed here, from the raw value the spooler read: a ready-made
+            // digest could carry anything in hex, and its form could not show it.
+            guard case .string(let raw) = value else {
+                throw refuse("wrong_type", "expected the raw value to digest (a string), found \(describe(value))")
             }
-            return .string(text)
+            guard (1...maxRawDigestInput).contains(raw.utf8.count) else {
+                throw refuse("out_of_range", "the raw value to digest must hold 1 to \(maxRawDigestInput) bytes, found \(raw.utf8.count)")
+            }
+            return .string(digest(raw, algorithm: algorithm))
         case .version:
             let text = try string(value, metric: key)
             guard isVersion(text) else {
@@ -144,8 +153,31 @@ public enum PrivacyGuard {
         }
     }
 
-    static func isVersion(_ text: String) -> Bool {
-        text.wholeMatch(of: #/[0-9]{1,6}(\.[0-9]{1,6}){0,2}(-(alpha|beta|rc|pre)[0-9]{0,3})?/#) != nil
+    static func isVersion(_ text: String) -> Bool { TextRules.isReleaseVersion(text) }
+
+    /// The longest raw value a digest is computed from (a license serial).
+    public static let maxRawDigestInput = 1024
+
+    static func digest(_ raw: String, algorithm: String) -> String {
+        precondition(algorithm == "sha1", "the catalog declares only SHA-1 digests")
+        return Insecure.SHA1.hash(data: Array(raw.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The only content types an entry's request may declare.
+    public static let contentTypes: Set<String> = ["application/json"]
+
+    /// Checks the metadata strings that leave the site with every entry, each by a rule of its
+    /// own: the product version is a release number (``SpoolFormat/TextRules/isReleaseVersion(_:)``),
+    /// the content type one of ``contentTypes``. The request path has its own rule where it is set.
+    public static func checkMetadata(productVersion: String, contentType: String) throws(PrivacyViolation) {
+        guard TextRules.isReleaseVersion(productVersion) else {
+            throw PrivacyViolation(metric: "productVersion", rule: classify(productVersion) ?? "not_a_version",
+                                   detail: "expected a release number such as 2021.2.7, found \(describe(.string(productVersion)))", subject: "metadata field")
+        }
+        guard contentTypes.contains(contentType) else {
+            throw PrivacyViolation(metric: "request.contentType", rule: "not_allowed",
+                                   detail: "expected one of \(contentTypes.sorted().joined(separator: ", ")), found \(describe(.string(contentType)))", subject: "metadata field")
+        }
     }
 
     static func parseDay(_ text: String) -> Date? {

@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import SpoolFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,6 +10,10 @@ public struct CollectedReport: Sendable {
     public var schema: Int
     public var productVersion: String
     public var requestPath: String
+    /// The request's content type, checked by the privacy guard like every field that leaves the site.
+    public var contentType: String
+    /// The request the entry records, for the uploader to replay.
+    public var request: ReplayRequest { ReplayRequest(path: requestPath, contentType: contentType) }
     /// The decoded body, for callers that summarise it.
     public var report: ReportBody
     /// What to save in the state directory once the report is spooled (never by `preview`).
@@ -38,6 +42,8 @@ public struct ReportCollector: Sendable {
     /// The report body for `installation`: compact JSON, sorted keys, ending in a newline.
     /// - Throws: ``PrivacyViolation`` when a source gives a value the catalog does not allow.
     public func collect(installation: String) throws -> CollectedReport {
+        let contentType = "application/json"
+        try PrivacyGuard.checkMetadata(productVersion: configuration.productVersion, contentType: contentType)
         var run = CollectionRun(collector: self)
         var metrics: [String: ReportValue] = [:]
         var diagnostics: [ReportBody.Diagnostic] = []
@@ -64,7 +70,7 @@ public struct ReportCollector: Sendable {
                               productVersion: configuration.productVersion, metrics: metrics, diagnostics: diagnostics)
         let nextState = ReportState(lastReportAt: now.timeIntervalSince1970, cpu: run.cpuSample ?? nil)
         return CollectedReport(body: try body.encoded(), schema: currentPayloadSchema, productVersion: configuration.productVersion,
-                               requestPath: configuration.requestPath, report: body, nextState: nextState)
+                               requestPath: configuration.requestPath, contentType: contentType, report: body, nextState: nextState)
     }
 }
 
@@ -159,9 +165,12 @@ struct CollectionRun {
             return .number(try cpuPercent())
         case .license:
             guard let file = configuration.licenseFile else { throw .notConfigured }
-            let serial = try FileSource.readText(configuration.resolve(file), maxBytes: 4096).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !serial.isEmpty else { throw .noValue }
-            return .string(Insecure.SHA1.hash(data: Array(serial.utf8)).map { String(format: "%02x", $0) }.joined())
+            // The raw serial: the privacy guard computes the digest that is reported.
+            let lines = try FileSource.readLines(configuration.resolve(file), maxBytes: 4096)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard let serial = lines.first else { throw .noValue }
+            guard lines.count == 1 else { throw .wrongShape }
+            return .string(serial)
         }
     }
 

@@ -74,11 +74,8 @@ public struct SpoolerConfiguration: Sendable, Equatable {
             } catch {
                 throw ConfigurationError(file: file, line: nil, reason: error.reason)
             }
-            guard let text = String(validating: data, as: UTF8.self) else {
-                throw ConfigurationError(file: file, line: nil, reason: "is not UTF-8 text")
-            }
             configuration.baseDirectory = FileSystem.directory(containing: file)
-            try configuration.apply(text: text, file: file)
+            try configuration.apply(bytes: data, file: file)
             configuration.source = file
         }
         if let value = environment["SPOOLER_REPORTING"], !value.isEmpty {
@@ -98,9 +95,21 @@ public struct SpoolerConfiguration: Sendable, Equatable {
 
     /// Applies the lines of a configuration text.
     public mutating func apply(text: String, file: String) throws {
+        try apply(bytes: Array(text.utf8), file: file)
+    }
+
+    /// Applies a configuration file's bytes: UTF-8, LF or CRLF line ends, an optional byte-order
+    /// mark (``TextRules/lines(_:)``); anything else is refused, naming the line.
+    public mutating func apply(bytes: [UInt8], file: String) throws {
+        let lines: [String]
+        do {
+            lines = try TextRules.lines(bytes)
+        } catch {
+            throw ConfigurationError(file: file, line: error.line, reason: error.description)
+        }
         var section: Section = .top
         var pending: PendingMetric?
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -158,7 +167,9 @@ public struct SpoolerConfiguration: Sendable, Equatable {
     private mutating func applyTop(key: String, value: String, fail: (String) -> ConfigurationError) throws {
         switch key {
         case "product_version":
-            guard Self.isVersion(value) else { throw fail("product_version '\(value)' is not a version (digits, letters and . - + _)") }
+            guard TextRules.isReleaseVersion(value) else {
+                throw fail("product_version '\(value)' is not a release number (1 to 3 numbers separated by dots, optionally -alpha, -beta, -rc or -pre and a number, such as 2021.2.7 or 3.0.0-rc2)")
+            }
             productVersion = value
         case "reporting":
             guard let on = Self.parseSwitch(value) else { throw fail("reporting must be on or off, not '\(value)'") }
@@ -179,7 +190,9 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         case "license_file":
             licenseFile = value
         case "request_path":
-            guard value.hasPrefix("/"), !value.contains(where: { $0.isWhitespace }) else { throw fail("request_path '\(value)' must be an absolute path such as /api/telemetry") }
+            if let problem = RequestPath.problem(value) {
+                throw fail("request_path '\(value)' \(problem); it must be an absolute path of segments of A-Z a-z 0-9 - . _ ~ such as /api/telemetry (docs/PROTOCOL.md)")
+            }
             requestPath = value
         case "interval":
             guard let seconds = Self.parseDuration(value), seconds >= 60 else { throw fail("interval '\(value)' must be a duration of at least 1m, such as 24h, 90m or 7d") }
@@ -210,10 +223,6 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         case "off", "false", "no": return false
         default: return nil
         }
-    }
-
-    static func isVersion(_ value: String) -> Bool {
-        !value.isEmpty && value.count <= 64 && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-+_".contains($0)) }
     }
 
     /// `90`, `90s`, `15m`, `24h`, `7d`, `1.5h`: seconds.
@@ -296,6 +305,11 @@ struct PendingMetric {
             }
         }
         let source = sources[0], (value, valueLine) = values[source]!
+        // A digest is computed by the spooler from the raw value it reads itself; a source could
+        // hand over any 40 hex digits (an e-mail address in hex) and the guard could not tell.
+        if case .hash(let algorithm, _) = MetricCatalog.definition(key)?.type, source != "probe", source != "report" {
+            throw fail("[metric \(key)] is a \(algorithm.uppercased().replacingOccurrences(of: "SHA", with: "SHA-")) digest the spooler computes itself (from license_file); a \(source) source cannot supply it (use the built-in probe, or report = off)", at: valueLine)
+        }
         switch source {
         case "probe":
             try only([], for: source)

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
 
 /// One scheduled (or manual) report: collect, check, spool, apply the spool limits, remember.
@@ -32,7 +33,7 @@ public struct SpoolingJob {
         let previous = ReportState.load(from: state)
         let collected = try ReportCollector(configuration: configuration, probe: probe, previous: previous, now: now)
             .collect(installation: writer.identity.installation)
-        let request = ReplayRequest(path: collected.requestPath)
+        let request = collected.request
         let (_, path) = try writer.append(kind: .report, body: collected.body, productVersion: collected.productVersion,
                                           schema: collected.schema, request: request, now: now)
         try collected.nextState.save(to: state)
@@ -48,13 +49,7 @@ public struct SpoolingJob {
         var newest: Date?
         let sequence = writer.chain.lastSequence
         if sequence > 0 {
-            let name = EntryName(installation: writer.identity.installation, sequence: sequence)
-            let limits = SpoolEntry.Limits()
-            if let compressed = try? FileSystem.read(writer.spool + "/" + name.entryFile, maxBytes: limits.maxFileBytes),
-               let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
-               let metadata = try? EntryMetadata.decode(line: members[0]) {
-                newest = metadata.createdDate
-            }
+            newest = writer.creationDate(of: EntryName(installation: writer.identity.installation, sequence: sequence))
         }
         return [saved, newest].compactMap { $0 }.max()
     }

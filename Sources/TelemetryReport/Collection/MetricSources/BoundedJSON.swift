@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// A JSON value read from an untrusted source (a command's stdout, a file).
 ///
 /// Numbers keep whether they were written as integers, so a count of `3.0` or `1e3` can be told
@@ -59,6 +61,9 @@ public struct BoundedJSON: Sendable {
     public func parse(_ bytes: [UInt8]) throws(JSONReadError) -> JSONValue {
         guard bytes.count <= maxBytes else { throw .tooLarge }
         var parser = Parser(bytes: bytes, limits: self)
+        // A byte-order mark is allowed before the value (RFC 8259 §8.1), as a Windows editor
+        // writes it; CR is JSON whitespace, so CRLF line ends need nothing more.
+        if bytes.starts(with: TextRules.byteOrderMark) { parser.index = TextRules.byteOrderMark.count }
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()

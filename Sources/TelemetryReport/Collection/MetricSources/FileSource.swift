@@ -22,9 +22,14 @@ public struct FileSource: Sendable {
 }
 
 extension FileSource {
-    /// A small text file, e.g. the license serial.
-    static func readText(_ path: String, maxBytes: Int) throws(SourceFailure) -> String {
-        String(decoding: try readBytes(path, maxBytes: maxBytes), as: UTF8.self)
+    /// The lines of a small text file, e.g. the license serial (``TextRules/lines(_:)``).
+    static func readLines(_ path: String, maxBytes: Int) throws(SourceFailure) -> [String] {
+        let bytes = try readBytes(path, maxBytes: maxBytes)
+        do {
+            return try TextRules.lines(bytes)
+        } catch {
+            throw .notText
+        }
     }
 
     /// A regular file's bytes; a FIFO or device is refused rather than waited on.

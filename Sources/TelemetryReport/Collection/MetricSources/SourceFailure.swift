@@ -15,6 +15,8 @@ public struct SourceFailure: Error, Equatable, Sendable, CustomStringConvertible
     public static let fileMissing = SourceFailure("file_missing")
     public static let fileUnreadable = SourceFailure("file_unreadable")
     public static let fileTooLarge = SourceFailure("file_too_large")
+    /// Not UTF-8 text with LF or CRLF line ends (a stray CR, a NUL byte, invalid UTF-8).
+    public static let notText = SourceFailure("not_text")
     public static let fieldMissing = SourceFailure("field_missing")
     public static let wrongShape = SourceFailure("wrong_shape")
     public static let commandNotFound = SourceFailure("command_not_found")

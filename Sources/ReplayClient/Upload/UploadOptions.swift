@@ -1,0 +1,27 @@
+import Foundation
+
+/// What `uploader upload` is told.
+public struct UploadOptions: Sendable {
+    /// The endpoint's base URL; each entry's recorded path is appended.
+    public var endpoint: URL
+    public var concurrency: Int
+    /// Stop when the next attempt is further away than this; the ledger keeps the rest.
+    public var maxWait: TimeInterval
+    public var policy: RetryPolicy
+    public var http: HTTPSettings
+    /// Verified entries up to this many bytes are kept in memory and sent as verified; the rest
+    /// are read and verified again just before sending.
+    public var keepBytes: Int
+    /// Send rejected entries (dead letters) again, from a fresh attempt count.
+    public var retryRejected = false
+
+    public init(endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
+                keepBytes: Int = 256 << 20) {
+        self.keepBytes = keepBytes
+        self.endpoint = endpoint
+        self.concurrency = concurrency
+        self.maxWait = maxWait
+        self.policy = policy
+        self.http = http
+    }
+}
