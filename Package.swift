@@ -243,13 +243,22 @@ let package = Package(
     swiftLanguageModes: [.v5]
 )
 
-// Fuzzing: Fuzz/run.sh sets TELEMETRYSPOOL_FUZZ to add the libFuzzer target (it does not link
+// Fuzzing: Fuzz/run.sh sets TELEMETRYSPOOL_FUZZ to add the libFuzzer targets (they do not link
 // in an ordinary build or `swift test`).
 if Context.environment["TELEMETRYSPOOL_FUZZ"] != nil {
-    package.targets.append(.executableTarget(
-        name: "entry-fuzzer",
-        dependencies: ["SpoolFormat"],
-        path: "Fuzz/entry-fuzzer",
-        swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-    ))
+    // One target per reader of untrusted input; Fuzz/run.sh builds and runs each.
+    let fuzzers: [(name: String, dependencies: [Target.Dependency])] = [
+        ("entry-fuzzer", ["SpoolFormat"]),
+        ("config-fuzzer", ["TelemetryReport"]),
+        ("signers-fuzzer", ["SpoolFormat"]),
+        ("request-fuzzer", ["SpoolProtocol"]),
+    ]
+    for fuzzer in fuzzers {
+        package.targets.append(.executableTarget(
+            name: fuzzer.name,
+            dependencies: fuzzer.dependencies,
+            path: "Fuzz/\(fuzzer.name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ))
+    }
 }

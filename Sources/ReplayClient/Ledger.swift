@@ -379,6 +379,7 @@ public struct LedgerError: Error, CustomStringConvertible {
     }
 
     public var description: String {
+        let path = PrintableText.path(self.path)
         switch kind {
         case .damaged:
             return "ledger \(path) is damaged: it \(reason). Move it aside for inspection and run upload again: "

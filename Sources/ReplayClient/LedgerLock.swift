@@ -1,3 +1,4 @@
+import SpoolFormat
 import Foundation
 import SpoolStore
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ public final class LedgerLock {
 
     public struct Busy: Error, CustomStringConvertible {
         public var path: String
-        public var description: String { "another uploader is using the ledger (\(path) is locked); wait for it to finish" }
+        public var description: String { "another uploader is using the ledger (\(PrintableText.path(path)) is locked); wait for it to finish" }
     }
 
     public init(ledgerPath: String) throws {

@@ -53,7 +53,9 @@ public struct SpoolScan: Sendable {
              // A second entry at a sequence the ledger already holds with another digest.
              .sequenceFork:
             return true
-        case .leftoverTemporary, .leftoverIncomplete, .entryMissing, .strayFile, .sequenceGap, .chainBroken,
+        // A committed entry whose `.sig` is gone is not sent, and not quarantined either: restoring
+        // the `.sig` makes it sendable again.
+        case .leftoverTemporary, .leftoverIncomplete, .entryMissing, .signatureMissing, .strayFile, .sequenceGap, .chainBroken,
              .batchIncomplete, .manifestMalformed, .manifestUnsupported, .manifestSignatureInvalid, .manifestUntrustedKey,
              .fileMissing, .allowedSignersMismatch,
              // Genuine entries after a hole: sent, and the hole reported.

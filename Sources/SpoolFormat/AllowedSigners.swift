@@ -42,17 +42,19 @@ public struct AllowedSigners: SignerTrust {
     }
 
     public let signers: [Signer]
+    /// Far above any real list of keys; a bound so that a wrong path cannot exhaust memory.
+    public static let maxFileBytes = 4 << 20
 
     public init(signers: [Signer]) { self.signers = signers }
 
     public init(contentsOf path: String) throws {
-        let data: Data
+        let data: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try RegularFile.read(path, maxBytes: Self.maxFileBytes, followSymlinks: true)
         } catch {
-            throw AllowedSignersError(file: path, line: nil, reason: "cannot read the file (\(error.localizedDescription))")
+            throw AllowedSignersError(file: path, line: nil, reason: error.reason)
         }
-        try self.init(bytes: [UInt8](data), file: path)
+        try self.init(bytes: data, file: path)
     }
 
     public init(text: String, file: String = "allowed_signers") throws {
@@ -167,7 +169,7 @@ public struct AllowedSignersError: Error, Equatable, Sendable, CustomStringConve
     public var reason: String
 
     public var description: String {
-        "\(file)\(line.map { ":\($0)" } ?? ""): \(reason)"
+        "\(PrintableText.path(file))\(line.map { ":\($0)" } ?? ""): \(reason)"
     }
 }
 

@@ -28,6 +28,7 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
     case leftoverIncomplete = "leftover_incomplete"
     case leftoverPruned = "leftover_pruned"
     case entryMissing = "entry_missing"
+    case signatureMissing = "signature_missing"
     case strayFile = "stray_file"
     case sequenceGap = "sequence_gap"
     case chainBroken = "chain_broken"
@@ -61,7 +62,7 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
         case .leftoverTemporary, .leftoverIncomplete, .leftoverPruned: return true
         case .unreadable, .tooLarge, .gzipInvalid, .metadataMissing, .signatureMalformed, .signatureNamespace, .signatureInvalid,
              .keyUntrusted, .keyWrongInstallation, .keyMismatch, .formatUnsupported, .metadataInvalid, .requestPathInvalid,
-             .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .entryMissing, .strayFile,
+             .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .entryMissing, .signatureMissing, .strayFile,
              .sequenceGap, .chainBroken, .batchIncomplete, .manifestMalformed, .manifestUnsupported,
              .manifestSignatureInvalid, .manifestUntrustedKey, .fileMissing, .extraFile, .digestMismatch, .beyondHead,
              .allowedSignersMismatch, .sequenceGapLedger, .sequenceFork, .receiptMalformed, .receiptSignatureInvalid,

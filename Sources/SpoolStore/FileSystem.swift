@@ -1,52 +1,20 @@
 import Foundation
+import SpoolFormat
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A file-system failure naming the path and the system call that failed.
-public struct FileSystemError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var path: String
-    public var operation: String
-    public var errno: Int32
-
-    public init(path: String, operation: String, errno: Int32) {
-        self.path = path
-        self.operation = operation
-        self.errno = errno
-    }
-
-    public var description: String {
-        "\(path): \(operation) failed: \(String(cString: strerror(errno)))"
-    }
-}
+/// A file-system failure naming the path and the system call that failed (the file layer's
+/// error is SpoolFormat's, so reading and writing report failures alike).
+public typealias FileSystemError = RegularFile.Failure
 
 /// Small, explicit wrappers over the system calls that the spool's guarantees rest on.
 public enum FileSystem {
-    /// Reads a regular file, refusing symlinks and files larger than `maxBytes`.
+    /// Reads a regular file, refusing symlinks, FIFOs and other special files (without blocking
+    /// on them) and files larger than `maxBytes`.
     public static func read(_ path: String, maxBytes: Int) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open", errno: errno) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw FileSystemError(path: path, operation: "fstat", errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw FileSystemError(path: path, operation: "read (not a regular file)", errno: EINVAL) }
-        guard Int(info.st_size) <= maxBytes else { throw FileSystemError(path: path, operation: "read (file larger than \(maxBytes) bytes)", errno: EFBIG) }
-        // Read up to one byte past the cap, in case the file grows while being read.
-        var buffer = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
-        var filled = 0
-        while filled < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileSystemError(path: path, operation: "read", errno: errno)
-            }
-            if n == 0 { break }
-            filled += n
-        }
-        guard filled <= maxBytes else { throw FileSystemError(path: path, operation: "read (file larger than \(maxBytes) bytes)", errno: EFBIG) }
-        buffer.removeSubrange(filled...)
-        return buffer
+        try RegularFile.read(path, maxBytes: maxBytes)
     }
 
     public static func mode(of path: String) -> mode_t? {

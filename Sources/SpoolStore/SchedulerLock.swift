@@ -1,3 +1,4 @@
+import SpoolFormat
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ public final class SchedulerLock {
     public struct Busy: Error, CustomStringConvertible {
         public var directory: String
         public var description: String {
-            "another spooler is writing to \(directory) (a 'spooler run' or 'spooler collect' holds the directory's lock); stop it first, or let it report"
+            "another spooler is writing to \(PrintableText.path(directory)) (a 'spooler run' or 'spooler collect' holds the directory's lock); stop it first, or let it report"
         }
     }
 

@@ -1,3 +1,4 @@
+import SpoolFormat
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,7 @@ public final class SpoolLock {
     public struct Busy: Error, CustomStringConvertible {
         public var directory: String
         public var description: String {
-            "another spooler is writing to \(directory) (it holds \(directory)/\(SpoolLock.fileName)); wait for it to finish or stop it first"
+            "another spooler is writing to \(PrintableText.path(directory)) (it holds \(PrintableText.path(directory))/\(SpoolLock.fileName)); wait for it to finish or stop it first"
         }
     }
 

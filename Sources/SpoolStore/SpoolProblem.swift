@@ -17,5 +17,11 @@ public struct SpoolProblem: Equatable, Sendable, Codable, CustomStringConvertibl
     /// Leftovers of an interrupted write: the next `collect` cleans them up.
     public var isLeftover: Bool { code.isLeftover }
 
-    public var description: String { "\(file): \(message)" }
+    public var description: String { "\(PrintableText.path(file)): \(message)" }
+
+    /// A committed entry (the chain state records it) whose `.sig` is gone or is not a regular file.
+    static func signatureMissing(_ name: EntryName) -> SpoolProblem {
+        SpoolProblem(code: .signatureMissing, file: name.entryFile,
+                     message: "has no regular \(EntryName.signatureSuffix) although the state directory records it as committed: the signature was moved, deleted or replaced; the entry is kept")
+    }
 }

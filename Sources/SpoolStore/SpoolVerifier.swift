@@ -111,6 +111,10 @@ public struct SpoolVerifier: Sendable {
             report.problems.append(.init(code: .leftoverTemporary, file: name, message: "temporary file of an interrupted write; the next collect removes it"))
         }
         for name in listing.incomplete {
+            if let state = expected[name.installation], name.sequence <= state.lastSequence {
+                report.problems.append(SpoolProblem.signatureMissing(name))
+                continue
+            }
             report.problems.append(.init(code: .leftoverIncomplete, file: name.entryFile, message: "has no \(EntryName.signatureSuffix) (an interrupted write, never committed); the next collect removes it"))
         }
         for name in listing.orphanSignatures {

@@ -40,10 +40,6 @@ public final class SpoolWriter {
             try directory.remove(name)
             recovered.append(.init(code: .leftoverTemporary, file: name, message: "removed temporary file of an interrupted write"))
         }
-        for name in listing.incomplete where name.installation == identity.installation {
-            try directory.remove(name.entryFile)
-            recovered.append(.init(code: .leftoverIncomplete, file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
-        }
         if !recovered.isEmpty { try directory.sync() }
 
         let own = listing.entries.filter { $0.installation == identity.installation && $0.sequence > chain.lastSequence }
@@ -62,6 +58,19 @@ public final class SpoolWriter {
             logger.info("chain state rolled forward", metadata: ["entry": "\(name.entryFile)"])
         }
         if !own.isEmpty { try state.saveChain(chain) }
+
+        for name in listing.incomplete where name.installation == identity.installation {
+            // Only an entry above the chain head (as rolled forward) can be an interrupted write: one the
+            // chain state records was committed, and its missing or replaced `.sig` is damage to
+            // report, never a reason to delete the entry.
+            guard name.sequence > chain.lastSequence else {
+                recovered.append(SpoolProblem.signatureMissing(name))
+                continue
+            }
+            try directory.remove(name.entryFile)
+            recovered.append(.init(code: .leftoverIncomplete, file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
+        }
+        if recovered.contains(where: \.isLeftover) { try directory.sync() }
     }
 
     func read(_ name: EntryName) throws -> SpoolEntry {
@@ -134,7 +143,7 @@ public enum SpoolWriterError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .chainConflict(let file, let reason):
-            return "\(file): \(reason); run 'spooler verify' and resolve the spool before collecting again"
+            return "\(PrintableText.path(file)): \(reason); run 'spooler verify' and resolve the spool before collecting again"
         case .sequenceExhausted:
             return "sequence numbers are exhausted (more than \(EntryName.maxSequence) entries)"
         }

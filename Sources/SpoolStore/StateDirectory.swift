@@ -128,8 +128,20 @@ public enum StateError: Error, Equatable, CustomStringConvertible {
     case malformed(file: String, reason: String)
     case insideSpool(state: String, spool: String)
 
-    public var description: String {
+    /// The same error with its paths escaped for printing.
+    private var escaped: StateError {
+        let p = PrintableText.path
         switch self {
+        case .noIdentity(let dir): return .noIdentity(p(dir))
+        case .identityExists(let file): return .identityExists(p(file))
+        case .keyTooOpen(let file, let mode): return .keyTooOpen(file: p(file), mode: mode)
+        case .malformed(let file, let reason): return .malformed(file: p(file), reason: reason)
+        case .insideSpool(let state, let spool): return .insideSpool(state: p(state), spool: p(spool))
+        }
+    }
+
+    public var description: String {
+        switch escaped {
         case .noIdentity(let dir):
             return "no installation identity in \(dir); run 'spooler keygen --state \(dir)' (collect creates one on a fresh state directory)"
         case .identityExists(let file):

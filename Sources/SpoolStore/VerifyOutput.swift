@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// What `spooler verify` and `uploader verify` print: the `--json` shape, and a problem's line.
 ///
 /// Scripts read both, so one type serves both commands. The spooler adds the declared losses,
@@ -30,8 +32,8 @@ public struct VerifyOutput: Encodable, Sendable {
         self.quarantine = quarantine
     }
 
-    /// A problem as one line of text: `DIRECTORY/FILE: MESSAGE [CODE]`.
+    /// A problem as one line of text: `DIRECTORY/FILE: MESSAGE [CODE]`, the path escaped.
     public static func line(for problem: SpoolProblem, in directory: String) -> String {
-        "\(directory)/\(problem.file): \(problem.message) [\(problem.code)]"
+        "\(PrintableText.path(directory))/\(PrintableText.path(problem.file)): \(problem.message) [\(problem.code)]"
     }
 }

@@ -85,7 +85,7 @@ extension ReceiverCommand {
                                          maxConnections: maxConnections, shutdownTimeout: .seconds(shutdownTimeout)))
             let trust = signers == nil ? "trust on first use" : "allowed signers \(allowedSigners!)"
             let app = try await buildApplication(configuration, logger: logger) { url in
-                print("listening on \(url) (database \(configuration.databasePath), \(trust))")
+                print("listening on \(url) (database \(PrintableText.path(configuration.databasePath)), \(trust))")
                 fflush(stdout)
             }
             try await serve(app, limits: configuration.limits, logger: logger)

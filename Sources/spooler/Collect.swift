@@ -62,10 +62,12 @@ extension SpoolOptions {
         try FileSystem.makeDirectory(spool, permissions: 0o755)
         let (identity, created) = try state.loadOrCreateIdentity()
         if created {
-            Console.error("created installation \(identity.installation) and its signing key in \(state.path)")
+            Console.error("created installation \(identity.installation) and its signing key in \(PrintableText.path(state.path))")
         }
         let writer = try SpoolWriter(spool: spool, state: state, identity: identity, logger: Console.logger)
-        for action in writer.recovered { Console.error("recovered: \(action)") }
+        for action in writer.recovered {
+            Console.error(action.isLeftover ? "recovered: \(action)" : "warning: \(action); see 'spooler verify'")
+        }
         return writer
     }
 }

@@ -47,14 +47,14 @@ extension SpoolerCommand {
             let exporter = SpoolExporter(spool: options.spool, state: options.stateDirectory, identity: try options.stateDirectory.loadIdentity())
             let outcome = try exporter.export(to: to, selection: selection)
             for leftover in outcome.removedLeftovers {
-                Console.error("removed \(to)/\(leftover): the incomplete batch of an interrupted export")
+                Console.error("removed \(PrintableText.path(to))/\(PrintableText.path(leftover)): the incomplete batch of an interrupted export")
             }
             if let reason = outcome.nothingToExport {
                 print(reason)
             } else if let manifest = outcome.manifest, let batch = outcome.batch {
                 let count = manifest.last - manifest.first + 1
                 print("exported \(count) \(count == 1 ? "entry" : "entries") (\(manifest.first)...\(manifest.last)) of installation \(manifest.installation), head \(manifest.head)")
-                print(batch)
+                print(PrintableText.path(batch))
             }
         }
     }

@@ -33,14 +33,14 @@ extension SpoolerCommand {
             do {
                 members = try Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip)
             } catch {
-                print("\(entryPath): \(error)")
+                print("\(PrintableText.path(entryPath)): \(error)")
                 throw ExitCode(ExitStatus.problems)
             }
-            print("== metadata (\(entryPath))")
+            print("== metadata (\(PrintableText.path(entryPath)))")
             print((try? PrettyJSON.format(members[0])) ?? String(decoding: members[0], as: UTF8.self))
             print("== body (\(members[1].count) bytes)")
             print((try? PrettyJSON.format(members[1])) ?? String(decoding: members[1], as: UTF8.self))
-            print("== signature (\(signaturePath))")
+            print("== signature (\(PrintableText.path(signaturePath)))")
             let status = signatureStatus(compressed: compressed, signaturePath: signaturePath)
             print(status.text)
             if !status.good { throw ExitCode(ExitStatus.problems) }

@@ -17,8 +17,8 @@ extension SpoolerCommand {
             let state = options.stateDirectory
             let identity = try state.createIdentity(force: force)
             print("installation \(identity.installation)")
-            print("private key  \(state.path)/\(StateDirectory.privateKeyFile) (mode 600)")
-            print("public key   \(state.path)/\(StateDirectory.publicKeyFile)")
+            print("private key  \(PrintableText.path(state.path))/\(StateDirectory.privateKeyFile) (mode 600)")
+            print("public key   \(PrintableText.path(state.path))/\(StateDirectory.publicKeyFile)")
             print("fingerprint  \(identity.publicKey.fingerprint)")
         }
     }

@@ -37,7 +37,7 @@ extension SpoolerCommand {
             let state = options.stateDirectory
             let identity = try? state.loadPublicIdentity()
             if identity == nil {
-                Console.error("no installation ID in \(state.path) yet: collect creates it and the signing key (the body shows it as all zeros)")
+                Console.error("no installation ID in \(PrintableText.path(state.path)) yet: collect creates it and the signing key (the body shows it as all zeros)")
             }
             let installation = identity?.installation ?? "00000000-0000-0000-0000-000000000000"
             let report: CollectedReport

@@ -29,7 +29,7 @@ extension SpoolerCommand {
             let batchFolder = batch ?? (BatchVerifier.isBatch(options.spool) ? options.spool : nil)
             let folder = batchFolder ?? options.spool
             guard FileSystem.isDirectory(folder) else {
-                throw RuntimeFailure("\(batchFolder == nil ? "spool directory" : "batch folder") '\(folder)' does not exist or is not a directory")
+                throw RuntimeFailure("\(batchFolder == nil ? "spool directory" : "batch folder") '\(PrintableText.path(folder))' does not exist or is not a directory")
             }
             let trust: any SignerTrust
             var expected: [ChainState] = []
@@ -42,7 +42,7 @@ extension SpoolerCommand {
                 }
             } else {
                 guard let identity = try? state.loadPublicIdentity() else {
-                    throw RuntimeFailure("no installation key in \(state.path): pass --state DIR of the spooler that wrote the spool, or --allowed-signers FILE")
+                    throw RuntimeFailure("no installation key in \(PrintableText.path(state.path)): pass --state DIR of the spooler that wrote the spool, or --allowed-signers FILE")
                 }
                 trust = SingleSignerTrust(key: identity.key, principal: identity.installation)
                 expected = [try state.loadChain(installation: identity.installation)]
@@ -75,17 +75,15 @@ extension SpoolerCommand {
 
         func verifyBatches(in folder: String, trust: any SignerTrust) throws {
             let batches = try BatchVerifier.batches(in: folder)
-            guard !batches.isEmpty else { throw ValidationError("'\(folder)' holds no batch folder (none has a MANIFEST)") }
+            guard !batches.isEmpty else { throw ValidationError("'\(PrintableText.path(folder))' holds no batch folder (none has a MANIFEST)") }
             let verifier = BatchVerifier(trust: trust)
             let reports = try batches.map { try verifier.verify(batch: $0) }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+                print(try JSONOutput.encode(reports))
             } else {
                 for report in reports {
                     for problem in report.problems {
-                        print("\(report.batch)/\(problem.file == "." ? "" : problem.file): \(problem.message) [\(problem.code)]")
+                        print("\(PrintableText.path(report.batch))/\(problem.file == "." ? "" : PrintableText.path(problem.file)): \(problem.message) [\(problem.code)]")
                     }
                     print(report.summary)
                 }
@@ -105,7 +103,7 @@ extension SpoolerCommand {
 extension BatchVerifier.Report {
     /// One line per batch, as `spooler verify --batch` prints it.
     var summary: String {
-        let name = FileSystem.name(of: batch)
+        let name = PrintableText.path(FileSystem.name(of: batch))
         if isIncomplete { return "batch \(name): incomplete" }
         guard let installation, let first, let last else { return "batch \(name): \(problems.count) problem(s)" }
         let what = "batch \(name): entries \(first)...\(last) of installation \(installation)"

@@ -24,7 +24,7 @@ struct SpoolTrustOptions: ParsableArguments {
     /// A missing spool is a failure at run time, not a usage error: the command line was fine.
     func checkDirectory() throws {
         guard FileSystem.isDirectory(directory) else {
-            throw RuntimeFailure("spool or batch directory '\(directory)' does not exist or is not a directory")
+            throw RuntimeFailure("spool or batch directory '\(PrintableText.path(directory))' does not exist or is not a directory")
         }
     }
 

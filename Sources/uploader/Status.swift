@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import SpoolFormat
 import ReplayClient
 import SpoolStore
 
@@ -26,7 +27,7 @@ extension UploaderCommand {
         func show() throws {
             let path = ledgerOptions.path
             guard FileSystem.exists(path) else {
-                throw RuntimeFailure("no ledger at \(path): nothing was uploaded with it yet (pass --ledger FILE or set UPLOADER_LEDGER)")
+                throw RuntimeFailure("no ledger at \(PrintableText.path(path)): nothing was uploaded with it yet (pass --ledger FILE or set UPLOADER_LEDGER)")
             }
             let status = try Ledger(path: path, readOnly: true).status(latestErrors: errors)
             print(json ? try JSONOutput.encode(status) : status.text)

@@ -111,6 +111,21 @@ struct EntryTamperTests {
         }
     }
 
+    @Test("an oversized metadata line is reported as too large, with the limit, not as missing")
+    func oversizedMetadataLine() throws {
+        let entry = try makeEntry()
+        let huge = try Gzip.compressMember((0..<700_000).map { _ in UInt8.random(in: 0x61...0x7a) } + [0x0a]) + Gzip.compressMember(entry.body)
+        let error = #expect(throws: EntryProblem.self) {
+            try SpoolEntry.open(compressed: huge, signatureText: Array(entry.signatureFile.utf8), trust: trust)
+        }
+        #expect(error == .tooLarge(.metadataLine, limit: SpoolEntry.Limits().maxMetadataBytes))
+        #expect(error?.description == "the metadata line is longer than the limit of \(SpoolEntry.Limits().maxMetadataBytes) bytes")
+        let missing = try Gzip.compressMember(Array("no newline".utf8)) + Gzip.compressMember(entry.body)
+        #expect(throws: EntryProblem.metadataLineMissing) {
+            try SpoolEntry.open(compressed: missing, signatureText: Array(entry.signatureFile.utf8), trust: trust)
+        }
+    }
+
     @Test("a decompression bomb stops at the ratio cap without inflating it all")
     func decompressionBomb() throws {
         let bomb = try Gzip.compressMember([UInt8](repeating: 0x20, count: 50 << 20))

@@ -14,21 +14,21 @@ public enum ExportError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noDestination(let path):
-            return "destination \(path) does not exist or is not a directory (mount the media first)"
+            return "destination \(PrintableText.path(path)) does not exist or is not a directory (mount the media first)"
         case .destinationInsideSpool(let destination, let spool):
-            return "destination \(destination) is inside the spool \(spool); export to a folder outside it"
+            return "destination \(PrintableText.path(destination)) is inside the spool \(PrintableText.path(spool)); export to a folder outside it"
         case .notInSpool(let sequence, let held):
             return "entry \(sequence) is not in the spool (" + (held.map { "it holds entries \($0)" } ?? "it holds no entry") + ")"
         case .spoolDamaged(let file, let reason):
-            return "spool entry \(file): \(reason); run 'spooler verify'. Nothing was exported"
+            return "spool entry \(PrintableText.path(file)): \(reason); run 'spooler verify'. Nothing was exported"
         case .entryInvalid(let file, let problem):
-            return "\(file): \(problem) [\(problem.code)]; run 'spooler verify'. Nothing was exported"
+            return "\(PrintableText.path(file)): \(problem) [\(problem.code)]; run 'spooler verify'. Nothing was exported"
         case .media(let destination, let error):
-            return "cannot write the batch to \(destination): \(error). The incomplete batch was removed, nothing was recorded, the spool is unchanged"
+            return "cannot write the batch to \(PrintableText.path(destination)): \(error). The incomplete batch was removed, nothing was recorded, the spool is unchanged"
         case .readBack(let file, let reason):
-            return "\(file): the copy \(reason) (faulty media?). The incomplete batch was removed, nothing was recorded"
+            return "\(PrintableText.path(file)): the copy \(reason) (faulty media?). The incomplete batch was removed, nothing was recorded"
         case .batchExists(let path):
-            return "batch \(path) already exists; nothing was recorded"
+            return "batch \(PrintableText.path(path)) already exists; nothing was recorded"
         }
     }
 }

@@ -81,9 +81,9 @@ public struct SpoolExporter {
         var outcome = Outcome()
         guard let last = selected.last else {
             if let record {
-                outcome.nothingToExport = "nothing to export: entries up to \(record.lastSequence) were exported in batch \(record.batch) at \(record.exported), and the spool holds no newer entry"
+                outcome.nothingToExport = "nothing to export: entries up to \(record.lastSequence) were exported in batch \(PrintableText.path(record.batch)) at \(record.exported), and the spool holds no newer entry"
             } else {
-                outcome.nothingToExport = "nothing to export: the spool \(spool) holds no entry of installation \(installation)"
+                outcome.nothingToExport = "nothing to export: the spool \(PrintableText.path(spool)) holds no entry of installation \(installation)"
             }
             return outcome
         }

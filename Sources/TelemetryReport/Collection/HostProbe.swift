@@ -1,6 +1,6 @@
 import Foundation
-import SpoolStore
 import SpoolFormat
+import SpoolStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +15,7 @@ public struct HostProbe: Sendable {
     private func path(_ relative: String) -> String { FileSystem.path(relative, in: root) }
 
     private func text(_ relative: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path(relative)) else { return nil }
+        guard let data = try? RegularFile.read(path(relative), maxBytes: 1 << 20, followSymlinks: true) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -62,8 +62,9 @@ public struct HostProbe: Sendable {
     }
 
     public func pid(fromFile file: String) -> Int32? {
-        guard let data = FileManager.default.contents(atPath: file),
-              let lines = try? TextRules.lines([UInt8](data)) else { return nil }
+        // A pid file is small; a FIFO or device in its place is refused, not waited on.
+        guard let data = try? RegularFile.read(file, maxBytes: 4096, followSymlinks: true),
+              let lines = try? TextRules.lines(data) else { return nil }
         let values = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return values.count == 1 ? Int32(values[0]) : nil
     }

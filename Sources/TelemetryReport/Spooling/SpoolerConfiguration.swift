@@ -72,12 +72,14 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         var configuration = SpoolerConfiguration()
         let file = path ?? (FileManager.default.fileExists(atPath: defaultFileName) ? defaultFileName : nil)
         if let file {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw ConfigurationError(file: file, line: nil, reason: "cannot be read (missing or not readable)")
+            let data: [UInt8]
+            do {
+                data = try RegularFile.read(file, maxBytes: 1 << 20, followSymlinks: true)
+            } catch {
+                throw ConfigurationError(file: file, line: nil, reason: error.reason)
             }
-            guard data.count <= 1 << 20 else { throw ConfigurationError(file: file, line: nil, reason: "is larger than 1 MiB") }
             configuration.baseDirectory = FileSystem.directory(containing: file)
-            try configuration.apply(bytes: [UInt8](data), file: file)
+            try configuration.apply(bytes: data, file: file)
             configuration.source = file
         }
         if let value = environment["SPOOLER_REPORTING"], !value.isEmpty {
@@ -348,7 +350,7 @@ struct PendingMetric {
             return MetricSourceSpec(kind: .sqlite(database: value, query: query), line: valueLine)
         case "command":
             try only(["timeout", "field"], for: source)
-            var timeout = 10.0
+            var timeout = CommandRunner.defaultTimeout
             if let entry = values["timeout"] {
                 guard let seconds = SpoolerConfiguration.parseDuration(entry.value), seconds > 0, seconds <= 600 else {
                     throw fail("timeout '\(entry.value)' must be a duration between 0 and 10m, such as 10s", at: entry.line)
@@ -380,5 +382,5 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
         self.reason = reason
     }
 
-    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(reason)" }
+    public var description: String { "\(PrintableText.path(file))\(line.map { ":\($0)" } ?? ""): \(reason)" }
 }

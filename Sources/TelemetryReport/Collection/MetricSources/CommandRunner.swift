@@ -14,6 +14,8 @@ public struct CommandRunner: Sendable {
     public var json: BoundedJSON
     /// The working directory of the program and the base of a relative program path.
     public var directory: String
+    /// A source's time limit unless its configuration sets `timeout` (sqlite queries get it too).
+    public static let defaultTimeout = 10.0
 
     public init(directory: String = ".", maxOutputBytes: Int = 64 * 1024, json: BoundedJSON = BoundedJSON()) {
         self.directory = directory

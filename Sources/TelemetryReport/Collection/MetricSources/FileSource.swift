@@ -12,23 +12,7 @@ public struct FileSource: Sendable {
     public init() {}
 
     public func read(_ path: String) throws(SourceFailure) -> JSONValue {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw errno == ENOENT ? .fileMissing : .fileUnreadable }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw .fileUnreadable }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .fileUnreadable
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
-            guard bytes.count <= maxBytes else { throw .fileTooLarge }
-        }
+        let bytes = try Self.readBytes(path, maxBytes: maxBytes)
         do {
             return try BoundedJSON(maxBytes: maxBytes, maxDepth: json.maxDepth, maxElements: json.maxElements).parse(bytes)
         } catch {
@@ -40,13 +24,21 @@ public struct FileSource: Sendable {
 extension FileSource {
     /// The lines of a small text file, e.g. the license serial (``TextRules/lines(_:)``).
     static func readLines(_ path: String, maxBytes: Int) throws(SourceFailure) -> [String] {
-        guard FileManager.default.fileExists(atPath: path) else { throw .fileMissing }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .fileUnreadable }
-        guard data.count <= maxBytes else { throw .fileTooLarge }
+        let bytes = try readBytes(path, maxBytes: maxBytes)
         do {
-            return try TextRules.lines([UInt8](data))
+            return try TextRules.lines(bytes)
         } catch {
             throw .notText
+        }
+    }
+
+    /// A regular file's bytes; a FIFO or device is refused rather than waited on.
+    static func readBytes(_ path: String, maxBytes: Int) throws(SourceFailure) -> [UInt8] {
+        do {
+            return try RegularFile.read(path, maxBytes: maxBytes, followSymlinks: true)
+        } catch {
+            if error.errno == ENOENT { throw .fileMissing }
+            throw error.limit != nil ? .fileTooLarge : .fileUnreadable
         }
     }
 }

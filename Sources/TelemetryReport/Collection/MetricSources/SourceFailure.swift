@@ -25,6 +25,7 @@ public struct SourceFailure: Error, Equatable, Sendable, CustomStringConvertible
     public static let databaseMissing = SourceFailure("database_missing")
     public static let databaseError = SourceFailure("database_error")
     public static let queryError = SourceFailure("query_error")
+    public static let queryTimeout = SourceFailure("query_timeout")
     public static let queryNotReadOnly = SourceFailure("query_not_read_only")
     public static let noValue = SourceFailure("no_value")
     public static let tooManyRows = SourceFailure("too_many_rows")
