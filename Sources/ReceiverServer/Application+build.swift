@@ -9,6 +9,7 @@ import NIOSSL
 import ServiceLifecycle
 import SpoolFormat
 import SpoolProtocol
+import UnixSignals
 
 /// Builds the receiver: the entry routes, `GET /summary`, the store and fault injection.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
 
 /// The uploader's retry ledger: a SQLite database (GRDB, WAL, `synchronous = FULL`).

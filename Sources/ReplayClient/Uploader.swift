@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
@@ -12,7 +13,7 @@ import SpoolStore
 /// what is sent is exactly what was verified: the verified entry kept in memory, or, beyond the memory
 /// budget, the entry read and verified again just before its request is built (a file changed
 /// in between is quarantined, not sent).
-public final class Uploader {
+public final class Uploader: Sendable {
     public let ledger: Ledger
     public let options: UploadOptions
     let logger: Logger
@@ -185,8 +186,9 @@ public final class Uploader {
             let request = Self.request(for: entry, endpoint: options.endpoint)
             // The limit covers the whole exchange, answer body included: an endpoint trickling its
             // answer a byte at a time must not hold the upload for ever.
-            let (status, retryAfter, body) = try await Self.withTimeLimit(options.http.requestTimeout) {
-                let response = try await client.execute(request, timeout: .milliseconds(Int64(self.options.http.requestTimeout * 1000)))
+            let requestTimeout = options.http.requestTimeout
+            let (status, retryAfter, body) = try await Self.withTimeLimit(requestTimeout) {
+                let response = try await client.execute(request, timeout: .milliseconds(Int64(requestTimeout * 1000)))
                 let body = try await response.body.collect(upTo: 64 * 1024)
                 return (Int(response.status.code), response.headers.first(name: "Retry-After"), String(buffer: body))
             }

@@ -156,7 +156,8 @@ public struct SpoolVerifier: Sendable {
 
     /// Checks one batch of entries in parallel; results keep the batch's order.
     func check(_ batch: [EntryName], in directory: String) -> [Result<Link, Failure>] {
-        let results = UnsafeMutableBufferPointer<Result<Link, Failure>?>.allocate(capacity: batch.count)
+        // Each iteration writes only its own slot, so the buffer is shared without a lock.
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Result<Link, Failure>?>.allocate(capacity: batch.count)
         results.initialize(repeating: nil)
         defer {
             results.deinitialize()

@@ -86,7 +86,7 @@ extension ReceiverCommand {
             let trust = signers == nil ? "trust on first use" : "allowed signers \(allowedSigners!)"
             let app = try await buildApplication(configuration, logger: logger) { url in
                 print("listening on \(url) (database \(PrintableText.path(configuration.databasePath)), \(trust))")
-                fflush(stdout)
+                fflush(nil)  // all output streams: `stdout` is a global Swift 6 cannot share
             }
             try await serve(app, limits: configuration.limits, logger: logger)
         }

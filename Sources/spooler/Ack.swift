@@ -4,6 +4,7 @@ import Foundation
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
+import TelemetryReport
 
 extension SpoolerCommand {
     struct Ack: ParsableCommand {

@@ -3,6 +3,7 @@ import CommandLineSupport
 import SpoolFormat
 import SpoolStore
 import TelemetryReport
+import SpoolProtocol
 
 extension SpoolerCommand {
     struct Collect: ParsableCommand {

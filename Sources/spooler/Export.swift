@@ -2,6 +2,9 @@ import ArgumentParser
 import CommandLineSupport
 import SpoolFormat
 import SpoolStore
+import SpoolProtocol
+import TelemetryReport
+import Foundation
 
 extension SpoolerCommand {
     struct Export: ParsableCommand {

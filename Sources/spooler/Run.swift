@@ -58,7 +58,7 @@ extension SpoolerCommand {
                     let outcome = try job.spoolOnce(now: clock.now())
                     Console.summarise(outcome)
                     print(outcome.path)
-                    fflush(stdout)
+                    fflush(nil)  // all output streams: `stdout` is a global Swift 6 cannot share
                 },
                 failed: { error, next in
                     Console.error("error: \(error); next attempt at \(next.formatted(.iso8601))")

@@ -3,6 +3,7 @@ import CommandLineSupport
 import Foundation
 import SpoolFormat
 import SpoolStore
+import SpoolProtocol
 
 extension SpoolerCommand {
     struct Verify: ParsableCommand {

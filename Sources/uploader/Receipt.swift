@@ -3,6 +3,7 @@ import CommandLineSupport
 import Foundation
 import ReplayClient
 import SpoolStore
+import SpoolProtocol
 
 extension UploaderCommand {
     struct Receipt: ParsableCommand {

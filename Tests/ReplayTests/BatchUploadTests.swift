@@ -4,6 +4,7 @@ import SpoolFormat
 import SpoolProtocol
 import TestSupport
 import Testing
+import ReceiverServer
 
 /// A spooling host run with the real `spooler` (collect, export to media), and the connected
 /// side's ledger, with the real `uploader`.

@@ -11,6 +11,7 @@ import SpoolProtocol
 import SpoolStore
 import Testing
 import TestSupport
+import NIOHTTP1
 
 /// Runs every conformance vector (`Tests/Conformance/`, docs/CONFORMANCE.md) against the real
 /// `spooler verify`, `uploader verify` and the receiver, in process and over HTTP.

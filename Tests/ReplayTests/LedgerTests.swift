@@ -5,6 +5,7 @@ import SpoolFormat
 import SpoolStore
 import TestSupport
 import Testing
+import SpoolProtocol
 
 /// The ledger on its own: registration, attempts, and status across batches.
 @Suite("Ledger")

@@ -5,6 +5,7 @@ import SpoolProtocol
 import SpoolStore
 import Testing
 import TestSupport
+import Crypto
 
 /// The way back: a real upload to a real receiver, `uploader receipt`, `spooler ack`, all with the
 /// built binaries and stock ssh-keygen.

@@ -2,6 +2,7 @@ import Foundation
 import ReceiverServer
 import ReplayClient
 import Testing
+import AsyncHTTPClient
 
 @Suite("Retry policy and HTTP settings")
 struct RetryPolicyTests {

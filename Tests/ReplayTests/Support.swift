@@ -8,6 +8,8 @@ import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
+import NIOCore
+import NIOSSL
 #endif
 
 /// A spool written by the real `SpoolWriter`, with what was written.

@@ -8,6 +8,8 @@ import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
+import SpoolProtocol
+import Crypto
 #endif
 
 /// The real `uploader` against the real `receiver` on 127.0.0.1. Serialized: each test runs its

@@ -5,6 +5,7 @@ import SpoolProtocol
 import SpoolStore
 import Testing
 import TestSupport
+import Crypto
 
 @Suite("Receipt acknowledger")
 struct ReceiptAcknowledgerTests {

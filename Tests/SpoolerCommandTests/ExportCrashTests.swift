@@ -2,6 +2,7 @@ import Foundation
 import SpoolFormat
 import Testing
 import TestSupport
+import SpoolProtocol
 
 /// Real crashes of a real export: killed with SIGKILL at random moments, it leaves on the media
 /// either complete batches or folders verification names as incomplete, and never changes the spool.

@@ -60,7 +60,7 @@ struct ConfigurationTests {
 
     @Test("errors name the file, the line and what is wrong", arguments: [
         ("product_version = 1\ncolour = blue", 2, "unknown key 'colour'"),
-        ("max_unacked_age = soon", 1, "max_unacked_age 'soon' must be a duration of at least 1m"),
+        ("max_unacked_age = soon", 1, "max_unacked_age 'soon' must be a duration between 1m and 3660d"),
         ("[metric environment]\nsqlite = x", 1, "unknown metric 'environment'"),
         ("[widget x]", 1, "unknown section"),
         ("[metric projects]\nsqlite = db\nquery = SELECT 1\nfile = x.json", 1, "names 2 sources"),

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolFormat
+import SpoolStore
 
 /// Verification on a thread of its own, handing registered entries over to the sender batch by
 /// batch, so that sending starts while the rest of the spool is still being verified.

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolStore
 
 /// What an upload run came to.
 public struct UploadSummary: Codable, Sendable, Equatable {
