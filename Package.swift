@@ -83,7 +83,6 @@ let package = Package(
                 "SpoolStore",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -187,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "SpoolProtocolTests",
             dependencies: [
-                "spooler", "SpoolProtocol", "SpoolFormat", "ReceiverServer", "TelemetryReport", "TestSupport",
+                "spooler", "SpoolProtocol", "SpoolFormat", "ReceiverServer", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

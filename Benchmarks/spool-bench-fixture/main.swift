@@ -12,7 +12,8 @@ func usage() -> Never {
 
 let arguments = CommandLine.arguments
 guard arguments.count == 4 || arguments.count == 5, let count = Int(arguments[3]), count > 0 else { usage() }
-let spool = arguments[1], statePath = arguments[2]
+let spool = arguments[1]
+let statePath = arguments[2]
 let curlDirectory = arguments.count == 5 ? arguments[4] : nil
 
 do {

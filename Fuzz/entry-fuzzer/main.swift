@@ -13,7 +13,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // The first two bytes say where the .json.gz ends and the .sig begins.
     guard bytes.count >= 2 else { return 0 }
     let split = min(Int(bytes[0]) << 8 | Int(bytes[1]), bytes.count - 2)
-    let compressed = Array(bytes[2..<2 + split]), signature = Array(bytes[(2 + split)...])
+    let compressed = Array(bytes[2..<2 + split])
+    let signature = Array(bytes[(2 + split)...])
     _ = try? SpoolEntry.open(compressed: compressed, signatureText: signature, trust: trust)
     _ = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: .init(maxOutputBytes: 1 << 20, maxRatio: 250), requireCanonicalHeader: true)
     _ = try? EntryMetadata.decode(line: compressed)

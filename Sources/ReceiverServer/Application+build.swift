@@ -37,7 +37,8 @@ public func buildApplication(
         idleTimeout: TimeAmount.nanoseconds(Int64(limits.idleTimeout.seconds * 1e9)))
     var server: HTTPServerBuilder = .http1(configuration: http1)
     if let files = configuration.tls {
-        let chain: [NIOSSLCertificate], key: NIOSSLPrivateKey
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
         do {
             chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain)
             key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
@@ -45,14 +46,17 @@ public func buildApplication(
             throw ReceiverTLSError(description: "cannot read the TLS certificate chain \(files.certificateChain) or key \(files.privateKey) as PEM (\(error))")
         }
         guard !chain.isEmpty else { throw ReceiverTLSError(description: "\(files.certificateChain) holds no PEM certificate") }
-        server = try .tls(.http1(configuration: http1), tlsConfiguration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+        server = try .tls(
+            .http1(configuration: http1),
+            tlsConfiguration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
     }
     let scheme = configuration.tls == nil ? "http" : "https"
     return Application(
         router: router,
         server: server,
-        configuration: .init(address: .hostname(host, port: configuration.port), serverName: "telemetry-spool-receiver",
-                             availableConnectionsDelegate: ConnectionCap(maximum: limits.maxConnections, idle: idle, logger: logger)),
+        configuration: .init(
+            address: .hostname(host, port: configuration.port), serverName: "telemetry-spool-receiver",
+            availableConnectionsDelegate: ConnectionCap(maximum: limits.maxConnections, idle: idle, logger: logger)),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             onListening("\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)")
@@ -160,11 +164,17 @@ final class EntryReceiver: Sendable {
             case .duplicate:
                 return respond(.ok, ["status": "duplicate", "digest": entry.digest.description])
             case .conflict(let existing):
-                throw Refusal(status: .conflict, code: "sequence_conflict",
-                              message: "installation \(entry.metadata.installation) sequence \(entry.metadata.sequence) is stored with digest \(existing), not \(entry.digest)")
+                throw Refusal(
+                    status: .conflict, code: "sequence_conflict",
+                    message:
+                        "installation \(entry.metadata.installation) sequence \(entry.metadata.sequence) is stored with digest \(existing), not \(entry.digest)"
+                )
             case .foreignKey(let pinned):
-                throw Refusal(status: .forbidden, code: "key_not_pinned",
-                              message: "installation \(entry.metadata.installation) is pinned to key \(pinned), but this entry is signed by \(entry.signature.publicKey.fingerprint)")
+                throw Refusal(
+                    status: .forbidden, code: "key_not_pinned",
+                    message:
+                        "installation \(entry.metadata.installation) is pinned to key \(pinned), but this entry is signed by \(entry.signature.publicKey.fingerprint)"
+                )
             }
         } catch let refusal as Refusal {
             return answer(refusal)
@@ -177,8 +187,9 @@ final class EntryReceiver: Sendable {
     /// The connection ended before the body did (the client left, a timeout closed it, or
     /// shutdown cut it short): nobody is left to answer, and the store is not at fault.
     private func abandoned(_ error: (any Error)?) -> Response {
-        logger.info(Task.isCancelled ? "request cut short by shutdown" : "client went away before its request was complete",
-                    metadata: error.map { ["error": "\($0)"] } ?? [:])
+        logger.info(
+            Task.isCancelled ? "request cut short by shutdown" : "client went away before its request was complete",
+            metadata: error.map { ["error": "\($0)"] } ?? [:])
         counters.countAbandoned()
         return Response(status: .badRequest)
     }

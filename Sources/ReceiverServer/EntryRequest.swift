@@ -27,7 +27,8 @@ extension EntryRequest {
     /// The contract's view of a Hummingbird request: the request target as received (query
     /// included, so that it is compared with the recorded path too), every header field, the body.
     init(_ request: Request, body: [UInt8]) {
-        self.init(method: request.method.rawValue, path: request.head.path ?? "",
-                  headers: request.headers.map { Header(name: $0.name.rawName, value: $0.value) }, body: body)
+        self.init(
+            method: request.method.rawValue, path: request.head.path ?? "",
+            headers: request.headers.map { Header(name: $0.name.rawName, value: $0.value) }, body: body)
     }
 }

@@ -16,8 +16,10 @@ public struct FaultInjection: Sendable, Equatable {
     public var delayMilliseconds: Int
     public var dropRate: Double
 
-    public init(failRate: Double = 0, failStatus: Int = 503, failCount: Int? = nil, retryAfter: RetryAfterValue? = nil,
-                delayMilliseconds: Int = 0, dropRate: Double = 0) {
+    public init(
+        failRate: Double = 0, failStatus: Int = 503, failCount: Int? = nil, retryAfter: RetryAfterValue? = nil,
+        delayMilliseconds: Int = 0, dropRate: Double = 0
+    ) {
         self.failRate = failRate
         self.failStatus = failStatus
         self.failCount = failCount

@@ -57,8 +57,10 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// After SIGTERM or SIGINT, requests under way get this long; then the remaining connections are closed.
     public var shutdownTimeout: Duration
 
-    public init(headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
-                maxConnections: Int = 512, shutdownTimeout: Duration = .seconds(5)) {
+    public init(
+        headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
+        maxConnections: Int = 512, shutdownTimeout: Duration = .seconds(5)
+    ) {
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout

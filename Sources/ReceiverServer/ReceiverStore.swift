@@ -71,42 +71,44 @@ public final class ReceiverStore: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE report (
-                    id INTEGER PRIMARY KEY,
-                    digest TEXT NOT NULL UNIQUE,
-                    installation TEXT NOT NULL,
-                    sequence INTEGER NOT NULL,
-                    kind TEXT NOT NULL,
-                    productVersion TEXT NOT NULL,
-                    created TEXT NOT NULL,
-                    keyFingerprint TEXT NOT NULL,
-                    metadata BLOB NOT NULL,
-                    body BLOB NOT NULL,
-                    signature BLOB NOT NULL,
-                    receivedAt REAL NOT NULL,
-                    duplicates INTEGER NOT NULL DEFAULT 0,
-                    UNIQUE (installation, sequence)
-                );
-                CREATE TABLE pinnedKey (
-                    installation TEXT PRIMARY KEY,
-                    publicKey TEXT NOT NULL,
-                    fingerprint TEXT NOT NULL,
-                    pinnedAt REAL NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE report (
+                        id INTEGER PRIMARY KEY,
+                        digest TEXT NOT NULL UNIQUE,
+                        installation TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        productVersion TEXT NOT NULL,
+                        created TEXT NOT NULL,
+                        keyFingerprint TEXT NOT NULL,
+                        metadata BLOB NOT NULL,
+                        body BLOB NOT NULL,
+                        signature BLOB NOT NULL,
+                        receivedAt REAL NOT NULL,
+                        duplicates INTEGER NOT NULL DEFAULT 0,
+                        UNIQUE (installation, sequence)
+                    );
+                    CREATE TABLE pinnedKey (
+                        installation TEXT PRIMARY KEY,
+                        publicKey TEXT NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        pinnedAt REAL NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v2 declared losses") { db in
-            try db.execute(sql: """
-                CREATE TABLE declaredLoss (
-                    installation TEXT NOT NULL,
-                    tombstone INTEGER NOT NULL,
-                    first INTEGER NOT NULL,
-                    last INTEGER NOT NULL,
-                    reason TEXT NOT NULL,
-                    PRIMARY KEY (installation, tombstone)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE declaredLoss (
+                        installation TEXT NOT NULL,
+                        tombstone INTEGER NOT NULL,
+                        first INTEGER NOT NULL,
+                        last INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        PRIMARY KEY (installation, tombstone)
+                    );
+                    """)
         }
         return migrator
     }
@@ -124,11 +126,12 @@ public final class ReceiverStore: Sendable {
             let pinned = try db.cachedStatement(sql: "SELECT fingerprint FROM pinnedKey WHERE installation = ?")
             let pin = try db.cachedStatement(sql: "INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt) VALUES (?, ?, ?, ?)")
             let bySequence = try db.cachedStatement(sql: "SELECT digest FROM report WHERE installation = ? AND sequence = ?")
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO report (digest, installation, sequence, kind, productVersion, created, keyFingerprint,
-                                    metadata, body, signature, receivedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO report (digest, installation, sequence, kind, productVersion, created, keyFingerprint,
+                                        metadata, body, signature, receivedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             for entry in entries {
                 if try Int64.fetchOne(byDigest, arguments: [entry.digest]) != nil {
                     try countDuplicate.execute(arguments: [entry.digest])
@@ -149,12 +152,17 @@ public final class ReceiverStore: Sendable {
                     outcomes.append(.conflict(existingDigest: existing))
                     continue
                 }
-                try insert.execute(arguments: [entry.digest, entry.installation, entry.sequence, entry.kind, entry.productVersion, entry.created,
-                                               entry.keyFingerprint, Data(entry.metadataLine), Data(entry.body), Data(entry.signature), now])
+                try insert.execute(arguments: [
+                    entry.digest, entry.installation, entry.sequence, entry.kind, entry.productVersion, entry.created,
+                    entry.keyFingerprint, Data(entry.metadataLine), Data(entry.body), Data(entry.signature), now,
+                ])
                 if let tombstone = entry.tombstone {
-                    try db.execute(sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [entry.installation, entry.sequence, Int64(tombstone.dropped.first), Int64(tombstone.dropped.last),
-                                               tombstone.reason.rawValue])
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [
+                            entry.installation, entry.sequence, Int64(tombstone.dropped.first), Int64(tombstone.dropped.last),
+                            tombstone.reason.rawValue,
+                        ])
                 }
                 outcomes.append(.stored)
             }
@@ -174,8 +182,9 @@ public final class ReceiverStore: Sendable {
     public func reports() throws -> [StoredReport] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT digest, installation, sequence, duplicates, body FROM report ORDER BY installation, sequence").map {
-                StoredReport(digest: $0["digest"], installation: $0["installation"], sequence: $0["sequence"],
-                             duplicates: $0["duplicates"], body: [UInt8]($0["body"] as Data))
+                StoredReport(
+                    digest: $0["digest"], installation: $0["installation"], sequence: $0["sequence"],
+                    duplicates: $0["duplicates"], body: [UInt8]($0["body"] as Data))
             }
         }
     }
@@ -183,20 +192,24 @@ public final class ReceiverStore: Sendable {
     public func summary() async throws -> ReceiverSummary {
         try await pool.read { db in
             var summary = ReceiverSummary()
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT installation, SUM(kind = 'report') AS reports, SUM(kind = 'tombstone') AS tombstones,
-                       MIN(sequence) AS first, MAX(sequence) AS last,
-                       (SELECT productVersion FROM report AS latest WHERE latest.installation = report.installation
-                        ORDER BY sequence DESC LIMIT 1) AS latestVersion
-                FROM report GROUP BY installation ORDER BY installation
-                """)
-            let gaps = try Row.fetchAll(db, sql: """
-                SELECT installation, previous + 1 AS first, sequence - 1 AS last FROM (
-                    SELECT installation, sequence,
-                           LAG(sequence, 1, 0) OVER (PARTITION BY installation ORDER BY sequence) AS previous
-                    FROM report)
-                WHERE sequence > previous + 1 ORDER BY installation, first
-                """)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT installation, SUM(kind = 'report') AS reports, SUM(kind = 'tombstone') AS tombstones,
+                           MIN(sequence) AS first, MAX(sequence) AS last,
+                           (SELECT productVersion FROM report AS latest WHERE latest.installation = report.installation
+                            ORDER BY sequence DESC LIMIT 1) AS latestVersion
+                    FROM report GROUP BY installation ORDER BY installation
+                    """)
+            let gaps = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT installation, previous + 1 AS first, sequence - 1 AS last FROM (
+                        SELECT installation, sequence,
+                               LAG(sequence, 1, 0) OVER (PARTITION BY installation ORDER BY sequence) AS previous
+                        FROM report)
+                    WHERE sequence > previous + 1 ORDER BY installation, first
+                    """)
             var missing: [String: [ReceiverSummary.Range]] = [:]
             for gap in gaps {
                 missing[gap["installation"], default: []].append(.init(first: gap["first"], last: gap["last"]))
@@ -210,10 +223,11 @@ public final class ReceiverStore: Sendable {
                 let absent = missing[installation] ?? []
                 let notDeclared = SequenceRange.subtract(lost[installation] ?? [], from: absent)
                 // Lost: the absent sequences some tombstone declares, merged; a stored entry is never lost.
-                summary.byInstallation.append(.init(
-                    installation: installation, latestVersion: row["latestVersion"], reports: row["reports"], tombstones: row["tombstones"],
-                    firstSequence: row["first"], lastSequence: row["last"],
-                    missing: notDeclared, lost: SequenceRange.subtract(notDeclared, from: absent)))
+                summary.byInstallation.append(
+                    .init(
+                        installation: installation, latestVersion: row["latestVersion"], reports: row["reports"], tombstones: row["tombstones"],
+                        firstSequence: row["first"], lastSequence: row["last"],
+                        missing: notDeclared, lost: SequenceRange.subtract(notDeclared, from: absent)))
                 summary.reports += row["reports"] as Int
             }
             summary.installations = rows.count

@@ -84,8 +84,9 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         let seconds = limit.seconds
         timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { [self] in
             timer = nil
-            logger.info("closing a slow connection: no complete \(what) within \(seconds) s (\(option))",
-                        metadata: ["client": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            logger.info(
+                "closing a slow connection: no complete \(what) within \(seconds) s (\(option))",
+                metadata: ["client": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
             context.close(promise: nil)
         }
     }

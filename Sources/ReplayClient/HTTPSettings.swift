@@ -13,8 +13,10 @@ public struct HTTPSettings: Sendable {
     /// Where `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are read (either case).
     public var environment: [String: String]
 
-    public init(caFile: String? = nil, connectTimeout: TimeInterval = 10, requestTimeout: TimeInterval = 30,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        caFile: String? = nil, connectTimeout: TimeInterval = 10, requestTimeout: TimeInterval = 30,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.caFile = caFile
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
@@ -34,8 +36,11 @@ public struct HTTPSettings: Sendable {
         }
         let port = url.port ?? 80
         if let user = url.user {
-            return .server(host: host, port: port, authorization: .basic(username: user.removingPercentEncoding ?? user,
-                                                                           password: url.password?.removingPercentEncoding ?? ""))
+            return .server(
+                host: host, port: port,
+                authorization: .basic(
+                    username: user.removingPercentEncoding ?? user,
+                    password: url.password?.removingPercentEncoding ?? ""))
         }
         return .server(host: host, port: port)
     }

@@ -69,54 +69,56 @@ public final class Ledger: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE entry (
-                    id INTEGER PRIMARY KEY,
-                    digest TEXT UNIQUE,
-                    installation TEXT NOT NULL,
-                    sequence INTEGER NOT NULL,
-                    file TEXT NOT NULL,
-                    state TEXT NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    nextAttempt REAL,
-                    lastStatus INTEGER,
-                    lastError TEXT,
-                    reason TEXT,
-                    productVersion TEXT,
-                    firstSeen REAL NOT NULL,
-                    updated REAL NOT NULL,
-                    deliveredAt REAL
-                );
-                CREATE INDEX entry_installation ON entry (installation, sequence);
-                CREATE INDEX entry_state ON entry (state);
-                CREATE TABLE attempt (
-                    id INTEGER PRIMARY KEY,
-                    entry INTEGER NOT NULL REFERENCES entry (id),
-                    at REAL NOT NULL,
-                    status INTEGER,
-                    error TEXT,
-                    latencyMs REAL NOT NULL
-                );
-                CREATE INDEX attempt_entry ON attempt (entry);
-                CREATE TABLE pinnedKey (
-                    installation TEXT PRIMARY KEY,
-                    publicKey TEXT NOT NULL,
-                    fingerprint TEXT NOT NULL,
-                    pinnedAt REAL NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE entry (
+                        id INTEGER PRIMARY KEY,
+                        digest TEXT UNIQUE,
+                        installation TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        file TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        nextAttempt REAL,
+                        lastStatus INTEGER,
+                        lastError TEXT,
+                        reason TEXT,
+                        productVersion TEXT,
+                        firstSeen REAL NOT NULL,
+                        updated REAL NOT NULL,
+                        deliveredAt REAL
+                    );
+                    CREATE INDEX entry_installation ON entry (installation, sequence);
+                    CREATE INDEX entry_state ON entry (state);
+                    CREATE TABLE attempt (
+                        id INTEGER PRIMARY KEY,
+                        entry INTEGER NOT NULL REFERENCES entry (id),
+                        at REAL NOT NULL,
+                        status INTEGER,
+                        error TEXT,
+                        latencyMs REAL NOT NULL
+                    );
+                    CREATE INDEX attempt_entry ON attempt (entry);
+                    CREATE TABLE pinnedKey (
+                        installation TEXT PRIMARY KEY,
+                        publicKey TEXT NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        pinnedAt REAL NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v2 declared losses") { db in
-            try db.execute(sql: """
-                CREATE TABLE declaredLoss (
-                    installation TEXT NOT NULL,
-                    tombstone INTEGER NOT NULL,
-                    first INTEGER NOT NULL,
-                    last INTEGER NOT NULL,
-                    reason TEXT NOT NULL,
-                    PRIMARY KEY (installation, tombstone)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE declaredLoss (
+                        installation TEXT NOT NULL,
+                        tombstone INTEGER NOT NULL,
+                        first INTEGER NOT NULL,
+                        last INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        PRIMARY KEY (installation, tombstone)
+                    );
+                    """)
         }
         migrator.registerMigration("v3 pin origin") { db in
             // How a key was pinned: by an installation's first accepted entry, or `uploader trust`.
@@ -177,49 +179,57 @@ public final class Ledger: Sendable {
 
     /// Records accepted entries (one batch of a scan) in one transaction, and the pins of their
     /// installations (trust on first use; an existing pin is kept). Returns the entries to send.
-    public func register(accepted: [SpoolScan.Accepted], pins: [String: SSHPublicKey], now: Date = Date(),
-                         retryRejected: Bool = false) throws -> Registration {
+    public func register(
+        accepted: [SpoolScan.Accepted], pins: [String: SSHPublicKey], now: Date = Date(),
+        retryRejected: Bool = false
+    ) throws -> Registration {
         try write { db in
             let time = now.timeIntervalSince1970
             var registration = Registration()
             for (installation, key) in pins {
-                try db.execute(sql: """
-                    INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (installation) DO NOTHING
-                    """, arguments: [installation, key.openSSHLine(), key.fingerprint, time])
+                try db.execute(
+                    sql: """
+                        INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (installation) DO NOTHING
+                        """, arguments: [installation, key.openSSHLine(), key.fingerprint, time])
             }
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO entry (digest, installation, sequence, file, state, productVersion, firstSeen, updated)
-                VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
-                ON CONFLICT (digest) DO UPDATE SET file = excluded.file,
-                    state = CASE WHEN state = 'quarantined' OR (?8 AND state = 'rejected') THEN 'pending' ELSE state END,
-                    reason = CASE WHEN state = 'quarantined' OR (?8 AND state = 'rejected') THEN NULL ELSE reason END,
-                    attempts = CASE WHEN ?8 AND state = 'rejected' THEN 0 ELSE attempts END,
-                    nextAttempt = CASE WHEN ?8 AND state = 'rejected' THEN NULL ELSE nextAttempt END
-                RETURNING id, state, attempts, nextAttempt, firstSeen
-                """)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO entry (digest, installation, sequence, file, state, productVersion, firstSeen, updated)
+                    VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
+                    ON CONFLICT (digest) DO UPDATE SET file = excluded.file,
+                        state = CASE WHEN state = 'quarantined' OR (?8 AND state = 'rejected') THEN 'pending' ELSE state END,
+                        reason = CASE WHEN state = 'quarantined' OR (?8 AND state = 'rejected') THEN NULL ELSE reason END,
+                        attempts = CASE WHEN ?8 AND state = 'rejected' THEN 0 ELSE attempts END,
+                        nextAttempt = CASE WHEN ?8 AND state = 'rejected' THEN NULL ELSE nextAttempt END
+                    RETURNING id, state, attempts, nextAttempt, firstSeen
+                    """)
             // A valid entry supersedes the quarantine verdicts of earlier scans on the same file
             // (unreadable then, fixed since): status shows the latest verdict, counted once.
-            let superseded = try db.cachedStatement(sql: """
-                DELETE FROM entry WHERE state = 'quarantined' AND installation = ? AND sequence = ? AND digest IS NOT ?
-                    AND NOT EXISTS (SELECT 1 FROM attempt WHERE attempt.entry = entry.id)
-                """)
+            let superseded = try db.cachedStatement(
+                sql: """
+                    DELETE FROM entry WHERE state = 'quarantined' AND installation = ? AND sequence = ? AND digest IS NOT ?
+                        AND NOT EXISTS (SELECT 1 FROM attempt WHERE attempt.entry = entry.id)
+                    """)
             for entry in accepted {
                 try superseded.execute(arguments: [entry.name.installation, Int64(entry.name.sequence), entry.digest.description])
-                let row = try Row.fetchOne(insert, arguments: [
-                    entry.digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile,
-                    entry.productVersion, time, time, retryRejected,
-                ])!
+                let row = try Row.fetchOne(
+                    insert,
+                    arguments: [
+                        entry.digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile,
+                        entry.productVersion, time, time, retryRejected,
+                    ])!
                 switch LedgerEntryState(rawValue: row["state"]) ?? .pending {
                 case .delivered: registration.alreadyDelivered += 1
                 case .rejected: registration.alreadyRejected += 1
                 case .quarantined: registration.quarantined += 1
                 case .pending, .retrying:
                     let next: Double? = row["nextAttempt"]
-                    registration.work.append(Work(
-                        id: row["id"], name: entry.name, digest: entry.digest, key: entry.key, attempts: row["attempts"],
-                        due: next.map { Date(timeIntervalSince1970: $0) } ?? now,
-                        firstSeen: Date(timeIntervalSince1970: row["firstSeen"]), entry: entry.entry, folder: entry.folder))
+                    registration.work.append(
+                        Work(
+                            id: row["id"], name: entry.name, digest: entry.digest, key: entry.key, attempts: row["attempts"],
+                            due: next.map { Date(timeIntervalSince1970: $0) } ?? now,
+                            firstSeen: Date(timeIntervalSince1970: row["firstSeen"]), entry: entry.entry, folder: entry.folder))
                 }
             }
             return registration
@@ -233,31 +243,37 @@ public final class Ledger: Sendable {
             let time = now.timeIntervalSince1970
             // Sequences that tombstones declare removed on purpose: lost, not missing.
             for loss in declaredLosses {
-                try db.execute(sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [loss.installation, Int64(loss.tombstone), Int64(loss.dropped.first), Int64(loss.dropped.last), loss.reason.rawValue])
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO declaredLoss (installation, tombstone, first, last, reason) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [loss.installation, Int64(loss.tombstone), Int64(loss.dropped.first), Int64(loss.dropped.last), loss.reason.rawValue])
             }
             for entry in quarantined {
                 let reason = "\(entry.code): \(entry.message)"
                 if let digest = entry.digest {
-                    try db.execute(sql: """
-                        INSERT INTO entry (digest, installation, sequence, file, state, reason, firstSeen, updated)
-                        VALUES (?, ?, ?, ?, 'quarantined', ?, ?, ?)
-                        ON CONFLICT (digest) DO UPDATE SET state = 'quarantined', reason = excluded.reason, updated = excluded.updated
-                        WHERE state IN ('pending', 'retrying', 'quarantined')
-                        """, arguments: [digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile, reason, time, time])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO entry (digest, installation, sequence, file, state, reason, firstSeen, updated)
+                            VALUES (?, ?, ?, ?, 'quarantined', ?, ?, ?)
+                            ON CONFLICT (digest) DO UPDATE SET state = 'quarantined', reason = excluded.reason, updated = excluded.updated
+                            WHERE state IN ('pending', 'retrying', 'quarantined')
+                            """, arguments: [digest.description, entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile, reason, time, time])
                 } else {
                     // Unreadable entries have no digest: one row per file name, with the latest reason.
-                    let existing = try Int64.fetchOne(db, sql: """
-                        SELECT id FROM entry WHERE digest IS NULL AND state = 'quarantined' AND installation = ? AND sequence = ?
-                        """, arguments: [entry.name.installation, Int64(entry.name.sequence)])
+                    let existing = try Int64.fetchOne(
+                        db,
+                        sql: """
+                            SELECT id FROM entry WHERE digest IS NULL AND state = 'quarantined' AND installation = ? AND sequence = ?
+                            """, arguments: [entry.name.installation, Int64(entry.name.sequence)])
                     if let existing {
-                        try db.execute(sql: "UPDATE entry SET reason = ?, file = ?, updated = ? WHERE id = ?",
-                                       arguments: [reason, entry.name.entryFile, time, existing])
+                        try db.execute(
+                            sql: "UPDATE entry SET reason = ?, file = ?, updated = ? WHERE id = ?",
+                            arguments: [reason, entry.name.entryFile, time, existing])
                     } else {
-                        try db.execute(sql: """
-                            INSERT INTO entry (digest, installation, sequence, file, state, reason, firstSeen, updated)
-                            VALUES (NULL, ?, ?, ?, 'quarantined', ?, ?, ?)
-                            """, arguments: [entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile, reason, time, time])
+                        try db.execute(
+                            sql: """
+                                INSERT INTO entry (digest, installation, sequence, file, state, reason, firstSeen, updated)
+                                VALUES (NULL, ?, ?, ?, 'quarantined', ?, ?, ?)
+                                """, arguments: [entry.name.installation, Int64(entry.name.sequence), entry.name.entryFile, reason, time, time])
                     }
                 }
             }
@@ -285,8 +301,10 @@ public final class Ledger: Sendable {
         /// against the entry (an outage is the endpoint's problem, not the entry's).
         public var counted: Bool = true
 
-        public init(entry: Int64, at: Date, status: Int? = nil, error: String? = nil, latency: TimeInterval,
-                    state: LedgerEntryState, nextAttempt: Date? = nil, reason: String? = nil, sent: Bool = true) {
+        public init(
+            entry: Int64, at: Date, status: Int? = nil, error: String? = nil, latency: TimeInterval,
+            state: LedgerEntryState, nextAttempt: Date? = nil, reason: String? = nil, sent: Bool = true
+        ) {
             self.entry = entry
             self.at = at
             self.status = status
@@ -304,12 +322,13 @@ public final class Ledger: Sendable {
         guard !attempts.isEmpty else { return }
         try write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO attempt (entry, at, status, error, latencyMs) VALUES (?, ?, ?, ?, ?)")
-            let update = try db.cachedStatement(sql: """
-                UPDATE entry SET state = ?, attempts = attempts + ?, nextAttempt = ?, lastStatus = coalesce(?, lastStatus),
-                    lastError = ?, reason = coalesce(?, reason), updated = ?,
-                    deliveredAt = CASE WHEN ? = 'delivered' THEN ? ELSE deliveredAt END
-                WHERE id = ?
-                """)
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE entry SET state = ?, attempts = attempts + ?, nextAttempt = ?, lastStatus = coalesce(?, lastStatus),
+                        lastError = ?, reason = coalesce(?, reason), updated = ?,
+                        deliveredAt = CASE WHEN ? = 'delivered' THEN ? ELSE deliveredAt END
+                    WHERE id = ?
+                    """)
             for attempt in attempts {
                 let at = attempt.at.timeIntervalSince1970
                 if attempt.sent {
@@ -326,10 +345,13 @@ public final class Ledger: Sendable {
     /// Every recorded attempt of the entry with `digest`, oldest first (for tests and audits).
     public func attempts(digest: EntryDigest) throws -> [(at: Date, status: Int?, error: String?)] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT attempt.at, attempt.status, attempt.error FROM attempt JOIN entry ON entry.id = attempt.entry
-                WHERE entry.digest = ? ORDER BY attempt.id
-                """, arguments: [digest.description]).map { (Date(timeIntervalSince1970: $0["at"]), $0["status"], $0["error"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT attempt.at, attempt.status, attempt.error FROM attempt JOIN entry ON entry.id = attempt.entry
+                    WHERE entry.digest = ? ORDER BY attempt.id
+                    """, arguments: [digest.description]
+            ).map { (Date(timeIntervalSince1970: $0["at"]), $0["status"], $0["error"]) }
         }
     }
 }

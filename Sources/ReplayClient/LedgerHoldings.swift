@@ -18,10 +18,13 @@ public struct LedgerHoldings: Sendable {
     init(ledger: Ledger) throws {
         self.ledger = ledger
         try ledger.pool.read { db in
-            for row in try Row.fetchAll(db, sql: """
-                SELECT installation, max(sequence) AS last FROM entry
-                WHERE state != 'quarantined' AND digest IS NOT NULL GROUP BY installation
-                """) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT installation, max(sequence) AS last FROM entry
+                    WHERE state != 'quarantined' AND digest IS NOT NULL GROUP BY installation
+                    """)
+            {
                 highest[row["installation"]] = UInt64(row["last"] as Int64)
             }
             for row in try Row.fetchAll(db, sql: "SELECT installation, first, last FROM declaredLoss") {
@@ -37,9 +40,12 @@ public struct LedgerHoldings: Sendable {
     public func digests(at name: EntryName) throws -> [EntryDigest] {
         guard let ledger, let last = highest[name.installation], name.sequence <= last else { return [] }
         return try ledger.pool.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT digest FROM entry WHERE installation = ? AND sequence = ? AND state != 'quarantined' AND digest IS NOT NULL
-                """, arguments: [name.installation, Int64(name.sequence)]).compactMap(EntryDigest.init)
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT digest FROM entry WHERE installation = ? AND sequence = ? AND state != 'quarantined' AND digest IS NOT NULL
+                    """, arguments: [name.installation, Int64(name.sequence)]
+            ).compactMap(EntryDigest.init)
         }
     }
 }

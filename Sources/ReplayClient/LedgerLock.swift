@@ -1,8 +1,9 @@
-import SpoolFormat
 import Foundation
+import SpoolFormat
 import SpoolStore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One upload at a time per ledger: an exclusive `flock` on `LEDGER.lock`, released by the

@@ -51,42 +51,55 @@ extension Ledger {
                 counts[row["state"]] = row["n"]
             }
             let next = try Double.fetchOne(db, sql: "SELECT MIN(nextAttempt) FROM entry WHERE state = 'retrying'")
-            let failures = try Row.fetchAll(db, sql: """
-                SELECT attempt.at, entry.file, attempt.status, attempt.error FROM attempt JOIN entry ON entry.id = attempt.entry
-                WHERE attempt.status IS NULL OR attempt.status NOT BETWEEN 200 AND 299
-                ORDER BY attempt.id DESC LIMIT ?
-                """, arguments: [limit]).map {
+            let failures = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT attempt.at, entry.file, attempt.status, attempt.error FROM attempt JOIN entry ON entry.id = attempt.entry
+                    WHERE attempt.status IS NULL OR attempt.status NOT BETWEEN 200 AND 299
+                    ORDER BY attempt.id DESC LIMIT ?
+                    """, arguments: [limit]
+            ).map {
                 LedgerStatus.Failure(at: Self.timestamp($0["at"]), file: $0["file"], status: $0["status"], error: $0["error"])
             }
-            let gaps = try Row.fetchAll(db, sql: """
-                SELECT installation, previous + 1 AS first, sequence - 1 AS last FROM (
-                    SELECT installation, sequence,
-                           LAG(sequence, 1, 0) OVER (PARTITION BY installation ORDER BY sequence) AS previous
-                    FROM (SELECT DISTINCT installation, sequence FROM entry WHERE state != 'quarantined'))
-                WHERE sequence > previous + 1 ORDER BY installation, first
-                """)
+            let gaps = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT installation, previous + 1 AS first, sequence - 1 AS last FROM (
+                        SELECT installation, sequence,
+                               LAG(sequence, 1, 0) OVER (PARTITION BY installation ORDER BY sequence) AS previous
+                        FROM (SELECT DISTINCT installation, sequence FROM entry WHERE state != 'quarantined'))
+                    WHERE sequence > previous + 1 ORDER BY installation, first
+                    """)
             var missing: [String: [LedgerStatus.Range]] = [:]
             for gap in gaps { missing[gap["installation"], default: []].append(.init(first: gap["first"], last: gap["last"])) }
             var lost: [String: [LedgerStatus.Range]] = [:]
             for loss in try Row.fetchAll(db, sql: "SELECT installation, first, last FROM declaredLoss ORDER BY installation, first") {
                 lost[loss["installation"], default: []].append(.init(first: loss["first"], last: loss["last"]))
             }
-            let installations = try Row.fetchAll(db, sql: """
-                SELECT installation, MAX(sequence) AS highest, COUNT(*) AS entries,
-                       SUM(state = 'delivered') AS delivered
-                FROM entry GROUP BY installation ORDER BY installation
-                """).map { row -> LedgerStatus.Installation in
+            let installations = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT installation, MAX(sequence) AS highest, COUNT(*) AS entries,
+                           SUM(state = 'delivered') AS delivered
+                    FROM entry GROUP BY installation ORDER BY installation
+                    """
+            ).map { row -> LedgerStatus.Installation in
                 let installation: String = row["installation"]
                 let declared = lost[installation] ?? []
-                return .init(installation: installation, highestSequence: row["highest"], entries: row["entries"],
-                             delivered: row["delivered"],
-                             missing: SequenceRange.subtract(declared, from: missing[installation] ?? []), lost: declared)
+                return .init(
+                    installation: installation, highestSequence: row["highest"], entries: row["entries"],
+                    delivered: row["delivered"],
+                    missing: SequenceRange.subtract(declared, from: missing[installation] ?? []), lost: declared)
             }
-            let held = try Row.fetchAll(db, sql: """
-                SELECT file, state, attempts, reason FROM entry WHERE state IN ('rejected', 'quarantined') ORDER BY installation, sequence
-                """).map { LedgerStatus.Held(file: $0["file"], state: $0["state"], attempts: $0["attempts"], reason: $0["reason"] ?? "") }
-            return LedgerStatus(ledger: path, counts: counts, nextRetry: next.map(Self.timestamp), latestErrors: failures,
-                                installations: installations, held: held)
+            let held = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT file, state, attempts, reason FROM entry WHERE state IN ('rejected', 'quarantined') ORDER BY installation, sequence
+                    """
+            ).map { LedgerStatus.Held(file: $0["file"], state: $0["state"], attempts: $0["attempts"], reason: $0["reason"] ?? "") }
+            return LedgerStatus(
+                ledger: path, counts: counts, nextRetry: next.map(Self.timestamp), latestErrors: failures,
+                installations: installations, held: held)
         }
     }
 
@@ -109,8 +122,9 @@ extension LedgerStatus {
                 func list(_ ranges: [Range]) -> String {
                     ranges.isEmpty ? "none" : ranges.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)...\($0.last)" }.joined(separator: ", ")
                 }
-                lines.append("  \(item.installation): highest sequence \(item.highestSequence), \(item.entries) entries, \(item.delivered) delivered, missing \(list(item.missing))"
-                    + (item.lost.isEmpty ? "" : ", removed by spool limits \(list(item.lost))"))
+                lines.append(
+                    "  \(item.installation): highest sequence \(item.highestSequence), \(item.entries) entries, \(item.delivered) delivered, missing \(list(item.missing))"
+                        + (item.lost.isEmpty ? "" : ", removed by spool limits \(list(item.lost))"))
             }
         }
         if !held.isEmpty {
@@ -123,7 +137,8 @@ extension LedgerStatus {
         if !latestErrors.isEmpty {
             lines.append("latest errors:")
             for failure in latestErrors {
-                lines.append("  \(failure.at) \(failure.file): " + [failure.status.map { "HTTP \($0)" }, failure.error].compactMap { $0 }.joined(separator: " "))
+                lines.append(
+                    "  \(failure.at) \(failure.file): " + [failure.status.map { "HTTP \($0)" }, failure.error].compactMap { $0 }.joined(separator: " "))
             }
         }
         return lines.joined(separator: "\n")

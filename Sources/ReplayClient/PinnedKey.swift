@@ -66,8 +66,9 @@ extension Ledger {
     public func pinnedKeys() throws -> [PinnedKey] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT installation, publicKey, pinnedAt, origin FROM pinnedKey ORDER BY installation").map { row in
-                PinnedKey(installation: row["installation"], key: try SSHPublicKey(openSSHLine: row["publicKey"]),
-                          since: Date(timeIntervalSince1970: row["pinnedAt"]), origin: PinnedKey.Origin(rawValue: row["origin"]) ?? .firstUse)
+                PinnedKey(
+                    installation: row["installation"], key: try SSHPublicKey(openSSHLine: row["publicKey"]),
+                    since: Date(timeIntervalSince1970: row["pinnedAt"]), origin: PinnedKey.Origin(rawValue: row["origin"]) ?? .firstUse)
             }
         }
     }
@@ -86,24 +87,32 @@ extension Ledger {
         var result = PinImport()
         var conflicts: [String] = []
         for pin in pins {
-            guard let old = existing[pin.installation] else { result.added.append(pin); continue }
+            guard let old = existing[pin.installation] else {
+                result.added.append(pin)
+                continue
+            }
             if old.key == pin.key {
                 result.unchanged.append(old)
             } else {
                 result.replaced.append((old, pin))
-                conflicts.append("installation \(pin.installation) is pinned to \(old.key.fingerprint) (\(old.origin.rawValue), since \(old.since.formatted(.iso8601))), the file gives \(pin.key.fingerprint)")
+                conflicts.append(
+                    "installation \(pin.installation) is pinned to \(old.key.fingerprint) (\(old.origin.rawValue), since \(old.since.formatted(.iso8601))), the file gives \(pin.key.fingerprint)"
+                )
             }
         }
         if !conflicts.isEmpty, !replace {
-            throw PinError(conflicts.joined(separator: "\n") + "\nnothing imported; give --replace to pin the file's keys instead (after checking the new key with the installation's operator)")
+            throw PinError(
+                conflicts.joined(separator: "\n")
+                    + "\nnothing imported; give --replace to pin the file's keys instead (after checking the new key with the installation's operator)")
         }
         try pool.write { db in
             for pin in result.added + result.replaced.map(\.new) {
-                try db.execute(sql: """
-                    INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt, origin) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (installation) DO UPDATE SET publicKey = excluded.publicKey, fingerprint = excluded.fingerprint,
-                        pinnedAt = excluded.pinnedAt, origin = excluded.origin
-                    """, arguments: [pin.installation, pin.key.openSSHLine(), pin.key.fingerprint, pin.since.timeIntervalSince1970, pin.origin.rawValue])
+                try db.execute(
+                    sql: """
+                        INSERT INTO pinnedKey (installation, publicKey, fingerprint, pinnedAt, origin) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (installation) DO UPDATE SET publicKey = excluded.publicKey, fingerprint = excluded.fingerprint,
+                            pinnedAt = excluded.pinnedAt, origin = excluded.origin
+                        """, arguments: [pin.installation, pin.key.openSSHLine(), pin.key.fingerprint, pin.since.timeIntervalSince1970, pin.origin.rawValue])
             }
         }
         return result

@@ -15,25 +15,32 @@ public struct ReceiptIssuer {
     /// The installations the ledger holds delivered entries or declared losses of.
     public func installations() throws -> [String] {
         try ledger.pool.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT installation FROM entry WHERE state = 'delivered'
-                UNION SELECT installation FROM declaredLoss ORDER BY installation
-                """)
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT installation FROM entry WHERE state = 'delivered'
+                    UNION SELECT installation FROM declaredLoss ORDER BY installation
+                    """)
         }
     }
 
     /// The receipt for `installation` as the ledger stands.
     public func receipt(installation: String, now: Date = Date()) throws -> DeliveryReceipt {
         try ledger.pool.read { db in
-            let delivered = try Row.fetchAll(db, sql: """
-                SELECT sequence, digest FROM entry WHERE installation = ? AND state = 'delivered' AND digest IS NOT NULL ORDER BY sequence
-                """, arguments: [installation]).compactMap { row -> DeliveryReceipt.Delivered? in
+            let delivered = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sequence, digest FROM entry WHERE installation = ? AND state = 'delivered' AND digest IS NOT NULL ORDER BY sequence
+                    """, arguments: [installation]
+            ).compactMap { row -> DeliveryReceipt.Delivered? in
                 let digest: String = row["digest"]
                 let sequence: Int64 = row["sequence"]
                 return EntryDigest(digest).map { DeliveryReceipt.Delivered(sequence: UInt64(sequence), digest: $0) }
             }
-            let lost = try Row.fetchAll(db, sql: "SELECT first, last FROM declaredLoss WHERE installation = ? ORDER BY first",
-                                        arguments: [installation]).map { SequenceRange(first: $0["first"], last: $0["last"]) }
+            let lost = try Row.fetchAll(
+                db, sql: "SELECT first, last FROM declaredLoss WHERE installation = ? ORDER BY first",
+                arguments: [installation]
+            ).map { SequenceRange(first: $0["first"], last: $0["last"]) }
             return DeliveryReceipt(installation: installation, issued: now, delivered: delivered, lost: lost)
         }
     }

@@ -46,23 +46,23 @@ public struct SpoolScan: Sendable {
     static func quarantines(_ code: ProblemCode) -> Bool {
         switch code {
         case .unreadable, .tooLarge, .gzipInvalid, .metadataMissing, .signatureMalformed, .signatureNamespace, .signatureInvalid,
-             .keyUntrusted, .keyWrongInstallation, .keyMismatch, .formatUnsupported, .metadataInvalid, .requestPathInvalid,
-             .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .leftoverPruned,
-             // A batch file that differs from, or is missing in, the signed manifest.
-             .digestMismatch, .extraFile, .beyondHead,
-             // A second entry at a sequence the ledger already holds with another digest.
-             .sequenceFork:
+            .keyUntrusted, .keyWrongInstallation, .keyMismatch, .formatUnsupported, .metadataInvalid, .requestPathInvalid,
+            .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .leftoverPruned,
+            // A batch file that differs from, or is missing in, the signed manifest.
+            .digestMismatch, .extraFile, .beyondHead,
+            // A second entry at a sequence the ledger already holds with another digest.
+            .sequenceFork:
             return true
         // A committed entry whose `.sig` is gone is not sent, and not quarantined either: restoring
         // the `.sig` makes it sendable again.
         case .leftoverTemporary, .leftoverIncomplete, .entryMissing, .signatureMissing, .strayFile, .sequenceGap, .chainBroken,
-             .batchIncomplete, .manifestMalformed, .manifestUnsupported, .manifestSignatureInvalid, .manifestUntrustedKey,
-             .fileMissing, .allowedSignersMismatch,
-             // Genuine entries after a hole: sent, and the hole reported.
-             .sequenceGapLedger,
-             // Receipts are refused by the spooler; an uploader scan never meets them.
-             .receiptMalformed, .receiptSignatureInvalid, .receiptUntrustedKey, .receiptWrongInstallation,
-             .receiptUnknownDigest, .receiptReplayed:
+            .batchIncomplete, .manifestMalformed, .manifestUnsupported, .manifestSignatureInvalid, .manifestUntrustedKey,
+            .fileMissing, .allowedSignersMismatch,
+            // Genuine entries after a hole: sent, and the hole reported.
+            .sequenceGapLedger,
+            // Receipts are refused by the spooler; an uploader scan never meets them.
+            .receiptMalformed, .receiptSignatureInvalid, .receiptUntrustedKey, .receiptWrongInstallation,
+            .receiptUnknownDigest, .receiptReplayed:
             return false
         }
     }
@@ -77,8 +77,10 @@ public struct SpoolScan: Sendable {
     ///   - keepBytes: how many bytes of verified entries to keep in memory for sending.
     ///   - onAccepted: called with each accepted entry as soon as its batch is verified, in name
     ///     order, on the calling thread (so sending can start before the whole spool is verified).
-    public static func run(directory: String, trust: TrustSource, holdings: LedgerHoldings = .init(), keepBytes: Int = 0,
-                           onAccepted: (Accepted) throws -> Void = { _ in }) throws -> SpoolScan {
+    public static func run(
+        directory: String, trust: TrustSource, holdings: LedgerHoldings = .init(), keepBytes: Int = 0,
+        onAccepted: (Accepted) throws -> Void = { _ in }
+    ) throws -> SpoolScan {
         var scan = SpoolScan(report: .init(directory: directory))
         var extraProblems: [SpoolProblem] = []
         var validNames = Set<EntryName>()
@@ -86,7 +88,10 @@ public struct SpoolScan: Sendable {
         var acceptedDigests: [EntryName: EntryDigest] = [:]
         var pinned: [String: SSHPublicKey] = [:]
         var firstUse = false
-        if case .firstUse(let pins) = trust { pinned = pins; firstUse = true }
+        if case .firstUse(let pins) = trust {
+            pinned = pins
+            firstUse = true
+        }
         var kept = 0
         func quarantine(_ entry: SpoolEntry, _ code: ProblemCode, _ message: String, file: String) {
             scan.quarantined.append(Quarantined(name: entry.name, digest: entry.digest, code: code, message: message, file: entry.name.entryFile))
@@ -95,23 +100,33 @@ public struct SpoolScan: Sendable {
         // `prefix` is the entry's folder relative to `directory`, for the problems it names.
         func consider(_ entry: SpoolEntry, folder: String, prefix: String) throws {
             validNames.insert(entry.name)
-            let installation = entry.name.installation, key = entry.signature.publicKey
+            let installation = entry.name.installation
+            let key = entry.signature.publicKey
             let file = prefix + entry.name.entryFile
             if let earlier = acceptedDigests[entry.name] {
                 if earlier != entry.digest {
-                    quarantine(entry, .sequenceFork, "has digest \(entry.digest), but another entry \(entry.name.sequence) of installation \(installation) with digest \(earlier) is in this scan: two different entries at one sequence (a state directory restored from a backup?); quarantined, never sent", file: file)
+                    quarantine(
+                        entry, .sequenceFork,
+                        "has digest \(entry.digest), but another entry \(entry.name.sequence) of installation \(installation) with digest \(earlier) is in this scan: two different entries at one sequence (a state directory restored from a backup?); quarantined, never sent",
+                        file: file)
                 }
                 return
             }
             if let held = try holdings.digests(at: entry.name).first(where: { $0 != entry.digest }) {
-                quarantine(entry, .sequenceFork, "has digest \(entry.digest), but the ledger already holds entry \(entry.name.sequence) of installation \(installation) with digest \(held): two different entries at one sequence (a state directory restored from a backup?); quarantined, never sent", file: file)
+                quarantine(
+                    entry, .sequenceFork,
+                    "has digest \(entry.digest), but the ledger already holds entry \(entry.name.sequence) of installation \(installation) with digest \(held): two different entries at one sequence (a state directory restored from a backup?); quarantined, never sent",
+                    file: file)
                 return
             }
             if firstUse {
                 if let pin = pinned[installation] {
                     if pin != key {
                         // Only possible within this scan: the ledger's pins were checked by the verifier.
-                        quarantine(entry, .keyNotPinned, "signed by key \(key.fingerprint), but installation \(installation) was pinned to \(pin.fingerprint) by its first entry in this spool", file: file)
+                        quarantine(
+                            entry, .keyNotPinned,
+                            "signed by key \(key.fingerprint), but installation \(installation) was pinned to \(pin.fingerprint) by its first entry in this spool",
+                            file: file)
                         return
                     }
                 } else {
@@ -123,8 +138,9 @@ public struct SpoolScan: Sendable {
             let size = entry.body.count + entry.metadataLine.count + 256
             let keep = kept + size <= keepBytes
             if keep { kept += size }
-            let item = Accepted(name: entry.name, digest: entry.digest, key: key, productVersion: entry.metadata.productVersion,
-                                entry: keep ? entry : nil, folder: folder)
+            let item = Accepted(
+                name: entry.name, digest: entry.digest, key: key, productVersion: entry.metadata.productVersion,
+                entry: keep ? entry : nil, folder: folder)
             scan.accepted.append(item)
             try onAccepted(item)
         }
@@ -140,8 +156,10 @@ public struct SpoolScan: Sendable {
                 let prefix = single ? "" : FileSystem.name(of: folder) + "/"
                 let batch = try verifier.verify(batch: folder) { entry in
                     if entry.metadata.kind == .tombstone, let tombstone = TombstoneBody.decode(entry.body, entry: entry.metadata) {
-                        scan.report.declaredLosses.append(.init(installation: entry.name.installation, tombstone: entry.name.sequence,
-                                                                dropped: tombstone.dropped, reason: tombstone.reason))
+                        scan.report.declaredLosses.append(
+                            .init(
+                                installation: entry.name.installation, tombstone: entry.name.sequence,
+                                dropped: tombstone.dropped, reason: tombstone.reason))
                     }
                     try consider(entry, folder: folder, prefix: prefix)
                 }
@@ -164,7 +182,9 @@ public struct SpoolScan: Sendable {
             }
             problems = scan.report.problems
             for installation in scan.report.installations {
-                covered[installation.installation] = [Covered(range: SequenceRange(first: installation.firstSequence, last: installation.lastSequence), prefix: "")]
+                covered[installation.installation] = [
+                    Covered(range: SequenceRange(first: installation.firstSequence, last: installation.lastSequence), prefix: "")
+                ]
             }
         }
         extraProblems += gaps(covered: covered, holdings: holdings, declared: scan.report.declaredLosses, directory: directory)
@@ -197,8 +217,10 @@ public struct SpoolScan: Sendable {
         var prefix: String
     }
 
-    static func gaps(covered: [String: [Covered]], holdings: LedgerHoldings, declared: [SpoolVerifier.Report.DeclaredLoss],
-                     directory: String) -> [SpoolProblem] {
+    static func gaps(
+        covered: [String: [Covered]], holdings: LedgerHoldings, declared: [SpoolVerifier.Report.DeclaredLoss],
+        directory: String
+    ) -> [SpoolProblem] {
         var problems: [SpoolProblem] = []
         for (installation, ranges) in covered.sorted(by: { $0.key < $1.key }) {
             let losses = (holdings.declaredLosses[installation] ?? []) + declared.filter { $0.installation == installation }.map(\.dropped)
@@ -211,9 +233,19 @@ public struct SpoolScan: Sendable {
                     let file = prefix + EntryName(installation: installation, sequence: range.first).entryFile
                     let one = missing.count == 1 && missing[0].first == missing[0].last
                     if !missing.isEmpty, fromLedger {
-                        problems.append(SpoolProblem(code: .sequenceGapLedger, file: file, message: "\(one ? "entry" : "entries") \(names) of installation \(installation) \(one ? "is" : "are") missing: the ledger holds its entries up to \(reached), and \(directory) starts at \(range.first); upload the batch or spool that holds them (the entries after the gap are still sent)"))
+                        problems.append(
+                            SpoolProblem(
+                                code: .sequenceGapLedger, file: file,
+                                message:
+                                    "\(one ? "entry" : "entries") \(names) of installation \(installation) \(one ? "is" : "are") missing: the ledger holds its entries up to \(reached), and \(directory) starts at \(range.first); upload the batch or spool that holds them (the entries after the gap are still sent)"
+                            ))
                     } else if !missing.isEmpty {
-                        problems.append(SpoolProblem(code: .sequenceGap, file: file, message: "\(one ? "entry" : "entries") \(names) of installation \(installation) \(one ? "is" : "are") missing between the batches in \(directory): no batch holds them and no tombstone declares them removed"))
+                        problems.append(
+                            SpoolProblem(
+                                code: .sequenceGap, file: file,
+                                message:
+                                    "\(one ? "entry" : "entries") \(names) of installation \(installation) \(one ? "is" : "are") missing between the batches in \(directory): no batch holds them and no tombstone declares them removed"
+                            ))
                     }
                 }
                 if reach.map({ range.last > $0 }) ?? true {

@@ -86,11 +86,12 @@ public final class Uploader: Sendable {
                         // No entry waits longer than --retry-cap, whatever an earlier run recorded;
                         // with --now none waits at all.
                         let latest = options.ignoreSchedule ? now : now.addingTimeInterval(options.policy.cap)
-                        schedule.add(registration.work.map { work in
-                            var due = work
-                            due.due = min(work.due, latest)
-                            return due
-                        })
+                        schedule.add(
+                            registration.work.map { work in
+                                var due = work
+                                due.due = min(work.due, latest)
+                                return due
+                            })
                         toSend += registration.work.count
                         progress?.discovered(registration.work.count)
                     case .scan(.ended(let result)):
@@ -159,8 +160,11 @@ public final class Uploader: Sendable {
     func attempt(_ work: Ledger.Work, client: HTTPClient, directory: String, trust: TrustSource) async -> Event {
         let started = Date()
         func record(_ state: LedgerEntryState, status: Int? = nil, error: String? = nil, next: Date? = nil, reason: String? = nil, sent: Bool = true) -> Event {
-            .attempted(work, Ledger.AttemptRecord(entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
-                                                  state: state, nextAttempt: next, reason: reason, sent: sent))
+            .attempted(
+                work,
+                Ledger.AttemptRecord(
+                    entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
+                    state: state, nextAttempt: next, reason: reason, sent: sent))
         }
         let entry: SpoolEntry
         if let verified = work.entry {
@@ -179,7 +183,11 @@ public final class Uploader: Sendable {
             }
         }
         guard entry.digest == work.digest else {
-            return record(.quarantined, reason: "\(ProblemCode.entryChanged): \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending", sent: false)
+            return record(
+                .quarantined,
+                reason:
+                    "\(ProblemCode.entryChanged): \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending",
+                sent: false)
         }
         let attempts = work.attempts + 1
         do {
@@ -233,7 +241,9 @@ public final class Uploader: Sendable {
         }
     }
 
-    private static func openEntry(compressed: [UInt8], signature: [UInt8], trust: any SignerTrust, limits: SpoolEntry.Limits) -> Result<SpoolEntry, EntryProblem> {
+    private static func openEntry(compressed: [UInt8], signature: [UInt8], trust: any SignerTrust, limits: SpoolEntry.Limits) -> Result<
+        SpoolEntry, EntryProblem
+    > {
         do {
             return .success(try SpoolEntry.open(compressed: compressed, signatureText: signature, trust: trust, limits: limits))
         } catch {
@@ -254,8 +264,9 @@ public final class Uploader: Sendable {
     /// The message of a JSON error answer (`{"error":{"message":…}}`), else the start of the body.
     static func errorMessage(_ body: String) -> String? {
         if let data = body.data(using: .utf8),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let error = object["error"] as? [String: Any], let message = error["message"] as? String {
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let error = object["error"] as? [String: Any], let message = error["message"] as? String
+        {
             let code = error["code"] as? String
             return code.map { "\($0): \(message)" } ?? message
         }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Decides which keys may sign entries, and for which installations.
@@ -172,7 +173,6 @@ public struct AllowedSignersError: Error, Equatable, Sendable, CustomStringConve
         "\(PrintableText.path(file))\(line.map { ":\($0)" } ?? ""): \(reason)"
     }
 }
-
 
 private struct LineError: Error {
     var reason: String

@@ -12,8 +12,10 @@ public enum DetachedSignature {
 
     /// Checks `signatureText` over `message`: the namespace, the signature, and that `trust` lets
     /// the key sign in `namespace` as `principal`. Returns the signing key.
-    public static func check(message: [UInt8], signatureText: [UInt8], namespace: String, principal: String,
-                             trust: any SignerTrust) throws(Failure) -> SSHPublicKey {
+    public static func check(
+        message: [UInt8], signatureText: [UInt8], namespace: String, principal: String,
+        trust: any SignerTrust
+    ) throws(Failure) -> SSHPublicKey {
         let signature: SSHSignature
         do {
             signature = try SpoolEntry.parseSignature(signatureText)

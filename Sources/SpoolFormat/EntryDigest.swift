@@ -35,7 +35,10 @@ public struct EntryDigest: Hashable, Sendable, CustomStringConvertible, Codable 
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xf)]) }
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xf)])
+        }
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -45,7 +48,7 @@ public struct EntryDigest: Hashable, Sendable, CustomStringConvertible, Codable 
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        default: return nil // uppercase is refused: one spelling per digest
+        default: return nil  // uppercase is refused: one spelling per digest
         }
     }
 

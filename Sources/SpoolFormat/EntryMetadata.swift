@@ -138,7 +138,7 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
     static func describe(_ error: any Error) -> String {
         switch error {
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-             DecodingError.dataCorrupted(let context):
+            DecodingError.dataCorrupted(let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
         case DecodingError.keyNotFound(let key, _):
@@ -168,7 +168,8 @@ private struct StrictMetadata: Decodable {
         }
         let keys = Set(raw.allKeys.map(\.stringValue))
         guard keys == EntryMetadata.fieldNames else {
-            let unknown = keys.subtracting(EntryMetadata.fieldNames).sorted(), missing = EntryMetadata.fieldNames.subtracting(keys).sorted()
+            let unknown = keys.subtracting(EntryMetadata.fieldNames).sorted()
+            let missing = EntryMetadata.fieldNames.subtracting(keys).sorted()
             throw EntryProblem.metadataInvalid("metadata fields differ from format \(EntryMetadata.currentFormat): unknown \(unknown), missing \(missing)")
         }
         let request = try raw.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(stringValue: "request"))

@@ -39,8 +39,9 @@ public struct EntryName: Hashable, Sendable, Comparable, CustomStringConvertible
         let uuid = stem.prefix(36)
         let digits = stem.suffix(10)
         guard bytes[bytes.index(bytes.startIndex, offsetBy: 36)] == UInt8(ascii: "-"), TextRules.isLowercaseUUID(uuid),
-              digits.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-              let sequence = UInt64(digits), sequence >= 1 else { return nil }
+            digits.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let sequence = UInt64(digits), sequence >= 1
+        else { return nil }
         self.init(installation: String(uuid), sequence: sequence)
     }
 

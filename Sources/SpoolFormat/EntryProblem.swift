@@ -41,7 +41,7 @@ public enum EntryProblem: Error, Equatable, Sendable, CustomStringConvertible {
         case .signatureMalformed, .wrongNamespace, .tooLarge(.signatureFile, _): return name.signatureFile
         case .tooLarge: return name.entryFile
         case .unreadable, .gzip, .metadataLineMissing, .badSignature, .untrustedKey, .wrongSigner,
-             .keyMismatch, .unsupportedFormat, .metadataInvalid, .requestPathInvalid, .bodyMismatch:
+            .keyMismatch, .unsupportedFormat, .metadataInvalid, .requestPathInvalid, .bodyMismatch:
             return name.entryFile
         }
     }

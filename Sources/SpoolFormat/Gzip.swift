@@ -50,7 +50,7 @@ public enum Gzip {
         // zlib keeps this pointer until deflate finishes, so it must not be a temporary.
         let header = UnsafeMutablePointer<gz_header>.allocate(capacity: 1)
         header.initialize(to: gz_header())
-        header.pointee.os = 3 // Unix, whatever platform zlib was built for
+        header.pointee.os = 3  // Unix, whatever platform zlib was built for
         defer { header.deallocate() }
         rc = deflateSetHeader(stream, header)
         guard rc == Z_OK else { throw Failure.zlib(rc) }
@@ -100,8 +100,11 @@ public enum Gzip {
                     : Failure.trailingBytes(data.count - offset)
             }
             if requireCanonicalHeader,
-               data.count - offset < canonicalHeader.count || !data[offset..<offset + canonicalHeader.count].elementsEqual(canonicalHeader) {
-                throw Failure.corrupt("member \(members.count + 1) does not start with the canonical header \(canonicalHeader.map { String($0, radix: 16) }.joined(separator: " "))")
+                data.count - offset < canonicalHeader.count || !data[offset..<offset + canonicalHeader.count].elementsEqual(canonicalHeader)
+            {
+                throw Failure.corrupt(
+                    "member \(members.count + 1) does not start with the canonical header \(canonicalHeader.map { String($0, radix: 16) }.joined(separator: " "))"
+                )
             }
             let (member, end) = try inflater.member(data, from: offset, budget: &budget)
             if requireCanonicalHeader, try inflater.hasPaddingBitsSet(data, memberStart: offset, memberEnd: end, output: member) {
@@ -194,7 +197,7 @@ public enum Gzip {
         /// file but not its content. Padding bits are the highest bits of that byte: if clearing
         /// the highest set bit still inflates to the same content, that bit was padding.
         func hasPaddingBitsSet(_ data: [UInt8], memberStart: Int, memberEnd: Int, output: [UInt8]) throws -> Bool {
-            let last = memberEnd - 9 // the byte before the 8-byte CRC32/ISIZE trailer
+            let last = memberEnd - 9  // the byte before the 8-byte CRC32/ISIZE trailer
             guard last > memberStart + 10, data[last] != 0 else { return false }
             var altered = Array(data[memberStart..<memberEnd])
             let highest = UInt8(1) << (7 - UInt8(data[last].leadingZeroBitCount))

@@ -61,12 +61,12 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable, CustomStringCo
         switch self {
         case .leftoverTemporary, .leftoverIncomplete, .leftoverPruned: return true
         case .unreadable, .tooLarge, .gzipInvalid, .metadataMissing, .signatureMalformed, .signatureNamespace, .signatureInvalid,
-             .keyUntrusted, .keyWrongInstallation, .keyMismatch, .formatUnsupported, .metadataInvalid, .requestPathInvalid,
-             .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .entryMissing, .signatureMissing, .strayFile,
-             .sequenceGap, .chainBroken, .batchIncomplete, .manifestMalformed, .manifestUnsupported,
-             .manifestSignatureInvalid, .manifestUntrustedKey, .fileMissing, .extraFile, .digestMismatch, .beyondHead,
-             .allowedSignersMismatch, .sequenceGapLedger, .sequenceFork, .receiptMalformed, .receiptSignatureInvalid,
-             .receiptUntrustedKey, .receiptWrongInstallation, .receiptUnknownDigest, .receiptReplayed:
+            .keyUntrusted, .keyWrongInstallation, .keyMismatch, .formatUnsupported, .metadataInvalid, .requestPathInvalid,
+            .bodyMismatch, .nameMismatch, .tombstoneInvalid, .keyNotPinned, .entryChanged, .entryMissing, .signatureMissing, .strayFile,
+            .sequenceGap, .chainBroken, .batchIncomplete, .manifestMalformed, .manifestUnsupported,
+            .manifestSignatureInvalid, .manifestUntrustedKey, .fileMissing, .extraFile, .digestMismatch, .beyondHead,
+            .allowedSignersMismatch, .sequenceGapLedger, .sequenceFork, .receiptMalformed, .receiptSignatureInvalid,
+            .receiptUntrustedKey, .receiptWrongInstallation, .receiptUnknownDigest, .receiptReplayed:
             return false
         }
     }

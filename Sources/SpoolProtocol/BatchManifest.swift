@@ -108,7 +108,8 @@ public struct BatchManifest: Equatable, Sendable {
         let installation = try field(1, "installation")
         guard TextRules.isLowercaseUUID(Substring(installation)) else { throw .malformed("installation '\(installation.prefix(60))' is not a lowercase UUID") }
         guard let first = UInt64(try field(2, "first")), let last = UInt64(try field(3, "last")),
-              first >= 1, first <= last, last <= EntryName.maxSequence else {
+            first >= 1, first <= last, last <= EntryName.maxSequence
+        else {
             throw .malformed("first and last are not sequences with 1 <= first <= last")
         }
         guard let previous = EntryDigest(try field(4, "previous")) else { throw .malformed("previous is not sha256:<64 hex digits>") }
@@ -130,8 +131,9 @@ public struct BatchManifest: Equatable, Sendable {
         guard files.map(\.name) == expected else {
             let listed = Set(files.map(\.name))
             let missing = expected.first { !listed.contains($0) }
-            throw .malformed(missing.map { "does not list \($0), which entries \(first)...\(last) call for" }
-                             ?? "lists files other than allowed_signers and entries \(first)...\(last), or out of order")
+            throw .malformed(
+                missing.map { "does not list \($0), which entries \(first)...\(last) call for" }
+                    ?? "lists files other than allowed_signers and entries \(first)...\(last), or out of order")
         }
         // One spelling per manifest: no leading zeros, no `\r`, no stray spaces.
         guard manifest.encoded() == bytes else { throw .malformed("is not in the canonical form (docs/FORMAT.md)") }

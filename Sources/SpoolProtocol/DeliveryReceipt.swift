@@ -102,14 +102,17 @@ public struct DeliveryReceipt: Equatable, Sendable {
             throw .malformed("issued '\(issued.prefix(40))' is not a UTC timestamp like 2026-11-25T11:31:24Z")
         }
         guard let contiguous = UInt64(try field(3, "contiguous")) else { throw .malformed("contiguous is not a sequence number") }
-        var delivered: [Delivered] = [], lost: [SequenceRange] = []
+        var delivered: [Delivered] = []
+        var lost: [SequenceRange] = []
         for (index, line) in lines.dropFirst(4).enumerated() {
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             if parts.count == 3, parts[0] == "delivered", let sequence = UInt64(parts[1]), sequence >= 1,
-               sequence <= EntryName.maxSequence, let digest = EntryDigest(String(parts[2])) {
+                sequence <= EntryName.maxSequence, let digest = EntryDigest(String(parts[2]))
+            {
                 delivered.append(Delivered(sequence: sequence, digest: digest))
             } else if parts.count == 3, parts[0] == "lost", let first = UInt64(parts[1]), let last = UInt64(parts[2]),
-                      first >= 1, first <= last, last <= EntryName.maxSequence {
+                first >= 1, first <= last, last <= EntryName.maxSequence
+            {
                 lost.append(SequenceRange(first: first, last: last))
             } else {
                 throw .malformed("line \(index + 5) is neither 'delivered SEQUENCE sha256:HEX' nor 'lost FIRST LAST'")
@@ -172,7 +175,8 @@ public enum DeliveryReceiptError: Error, Equatable, Sendable, CustomStringConver
         case .malformed(let why): return "malformed receipt: \(why)"
         case .badSignature(let why): return "receipt signature is not valid: \(why)"
         case .untrustedKey(let fingerprint):
-            return "receipt is signed by key \(fingerprint), which trusted_uploaders does not trust to sign receipts (principal '\(DeliveryReceipt.principal)', namespace '\(DeliveryReceipt.namespace)')"
+            return
+                "receipt is signed by key \(fingerprint), which trusted_uploaders does not trust to sign receipts (principal '\(DeliveryReceipt.principal)', namespace '\(DeliveryReceipt.namespace)')"
         }
     }
 }

@@ -40,12 +40,14 @@ public struct EntryRequest: Sendable, Equatable {
     /// needs no encoding: appended to the endpoint's base URL, it reaches the receiver unchanged.
     public init(entry: SpoolEntry) {
         let request = entry.metadata.request
-        self.init(method: request.method, path: request.path, headers: [
-            Header(name: EntryHeaders.contentType, value: request.contentType),
-            Header(name: EntryHeaders.metadata, value: StrictBase64.encode(entry.metadataLine)),
-            Header(name: EntryHeaders.signature, value: StrictBase64.encode(entry.signature.blob)),
-            Header(name: EntryHeaders.idempotencyKey, value: entry.digest.description),
-        ], body: entry.body)
+        self.init(
+            method: request.method, path: request.path,
+            headers: [
+                Header(name: EntryHeaders.contentType, value: request.contentType),
+                Header(name: EntryHeaders.metadata, value: StrictBase64.encode(entry.metadataLine)),
+                Header(name: EntryHeaders.signature, value: StrictBase64.encode(entry.signature.blob)),
+                Header(name: EntryHeaders.idempotencyKey, value: entry.digest.description),
+            ], body: entry.body)
     }
 
     /// The value of the first field named `name` (field names are case-insensitive in HTTP).
@@ -112,7 +114,7 @@ public struct EntryRefusal: Error, Sendable, Equatable, CustomStringConvertible 
         switch problem {
         case .badSignature, .untrustedKey, .wrongSigner, .wrongNamespace: return 403
         case .unreadable, .tooLarge, .gzip, .metadataLineMissing, .signatureMalformed, .keyMismatch, .unsupportedFormat,
-             .metadataInvalid, .requestPathInvalid, .bodyMismatch:
+            .metadataInvalid, .requestPathInvalid, .bodyMismatch:
             return 400
         }
     }
@@ -162,7 +164,8 @@ public struct EntryRequestReader: Sendable {
         }
         let recorded = entry.metadata.request
         guard request.method == recorded.method, request.path == recorded.path else {
-            throw EntryRefusal(.request(.requestMismatch), "the entry records \(recorded.method) \(recorded.path), but was sent as \(request.method) \(request.path)")
+            throw EntryRefusal(
+                .request(.requestMismatch), "the entry records \(recorded.method) \(recorded.path), but was sent as \(request.method) \(request.path)")
         }
         let contentType = request.header(EntryHeaders.contentType) ?? ""
         guard contentType == recorded.contentType else {

@@ -55,10 +55,11 @@ public struct TombstoneBody: Codable, Equatable, Sendable {
     /// Decodes and checks a tombstone body against the entry that carries it.
     public static func decode(_ body: [UInt8], entry: EntryMetadata) -> TombstoneBody? {
         guard StrictJSON.problem(body) == nil, let tombstone = try? JSONDecoder().decode(TombstoneBody.self, from: Data(body)),
-              tombstone.type == typeName, tombstone.schema == currentSchema,
-              tombstone.installation == entry.installation,
-              tombstone.dropped.first >= 1, tombstone.dropped.first <= tombstone.dropped.last,
-              tombstone.dropped.last < entry.sequence, tombstone.entries >= 0, tombstone.bytes >= 0 else { return nil }
+            tombstone.type == typeName, tombstone.schema == currentSchema,
+            tombstone.installation == entry.installation,
+            tombstone.dropped.first >= 1, tombstone.dropped.first <= tombstone.dropped.last,
+            tombstone.dropped.last < entry.sequence, tombstone.entries >= 0, tombstone.bytes >= 0
+        else { return nil }
         return tombstone
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
-import SpoolFormat
+    import Glibc
+    import SpoolFormat
 #endif
 
 /// An exclusive `flock(2)` taken without waiting, held until ``release()`` or deinit.

@@ -1,8 +1,9 @@
 import Foundation
 import SpoolFormat
 import SystemPackage
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A file-system failure naming the path and the system call that failed (the file layer's
@@ -92,7 +93,8 @@ public enum FileSystem {
             }
             if name == "." || name == ".." { continue }
             let type = entry.pointee.d_type
-            let regular = type == UInt8(DT_UNKNOWN)
+            let regular =
+                type == UInt8(DT_UNKNOWN)
                 ? (mode(of: Self.path(name, in: path)).map { ($0 & S_IFMT) == S_IFREG } ?? false)
                 : type == UInt8(DT_REG)
             try body(name, regular)

@@ -1,7 +1,8 @@
-import SpoolFormat
 import Foundation
+import SpoolFormat
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The lock that makes one spooler the spool's only *producer*: `spooler run` holds it for as

@@ -18,8 +18,9 @@ public enum SigningKeyFile {
         }
         let lines = String(decoding: try FileSystem.read(path, maxBytes: 4096), as: UTF8.self).split(separator: "\n").map(String.init)
         guard lines.count == 3, lines[0] == header, lines[2] == footer,
-              let seed = StrictBase64.decode(lines[1]), seed.count == 32,
-              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) else {
+            let seed = StrictBase64.decode(lines[1]), seed.count == 32,
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)
+        else {
             throw StateError.malformed(file: path, reason: "not a TelemetrySpool Ed25519 private key")
         }
         return key

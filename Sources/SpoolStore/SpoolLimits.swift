@@ -1,8 +1,9 @@
 import Foundation
 import SpoolFormat
 import SpoolProtocol
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Limits on what one installation keeps in a spool.
@@ -40,8 +41,10 @@ extension SpoolWriter {
     /// removes first. The newest entry is never removed.
     /// - Returns: the tombstones written, oldest first (empty when no limit was passed).
     @discardableResult
-    public func prune(limits: SpoolLimits, productVersion: String, request: ReplayRequest = ReplayRequest(),
-                      now: Date = Date()) throws -> [TombstoneBody] {
+    public func prune(
+        limits: SpoolLimits, productVersion: String, request: ReplayRequest = ReplayRequest(),
+        now: Date = Date()
+    ) throws -> [TombstoneBody] {
         let listing = try SpoolListing(directory: spool)
         let own = listing.entries.filter { $0.installation == identity.installation }
         // Finish a prune that was interrupted after its tombstone was committed.
@@ -55,12 +58,13 @@ extension SpoolWriter {
         let ageLimits: [(TimeInterval?, UInt64, TombstoneBody.Reason)] = [
             (limits.maxAge, .max, .maxAge), (limits.maxUnackedAge, limits.exportedThrough, .maxUnackedAge),
         ]
-        for case let (maxAge?, through, reason) in ageLimits {
+        for case (let maxAge?, let through, let reason) in ageLimits {
             let cutoff = now.addingTimeInterval(-maxAge)
             var expired = 0
             // An entry whose metadata cannot be read stops the age scan: nothing newer is removed for its sake.
             while expired < kept.count - 1, kept[expired].name.sequence <= through,
-                  let created = creationDate(of: kept[expired].name), created < cutoff { expired += 1 }
+                let created = creationDate(of: kept[expired].name), created < cutoff
+            { expired += 1 }
             if expired > 0 {
                 let dropped = Array(kept[..<expired])
                 kept.removeFirst(expired)
@@ -75,24 +79,30 @@ extension SpoolWriter {
                 count += 1
             }
             if count > 0 {
-                tombstones.append(try drop(Array(kept[..<count]), reason: .maxBytes, limit: maxBytes, productVersion: productVersion, request: request, now: now))
+                tombstones.append(
+                    try drop(Array(kept[..<count]), reason: .maxBytes, limit: maxBytes, productVersion: productVersion, request: request, now: now))
             }
         }
         return tombstones
     }
 
-    private func drop(_ entries: [(name: EntryName, bytes: Int64)], reason: TombstoneBody.Reason, limit: Int64,
-                      productVersion: String, request: ReplayRequest, now: Date) throws -> TombstoneBody {
+    private func drop(
+        _ entries: [(name: EntryName, bytes: Int64)], reason: TombstoneBody.Reason, limit: Int64,
+        productVersion: String, request: ReplayRequest, now: Date
+    ) throws -> TombstoneBody {
         // A dropped tombstone's range stays declared: the new tombstone covers it too.
         let earlier = entries.compactMap { entry -> UInt64? in
             guard let (metadata, body) = unverifiedContents(of: entry.name), metadata.kind == .tombstone else { return nil }
             return TombstoneBody.decode(body, entry: metadata)?.dropped.first
         }
-        let first = min(entries[0].name.sequence, earlier.min() ?? .max), last = entries[entries.count - 1].name.sequence
-        let tombstone = TombstoneBody(installation: identity.installation, dropped: SequenceRange(first: first, last: last), entries: entries.count,
-                                      bytes: entries.reduce(0) { $0 + $1.bytes }, reason: reason, limit: limit)
-        _ = try append(kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
-                   schema: TombstoneBody.currentSchema, request: request, now: now, firstSequence: last + 1)
+        let first = min(entries[0].name.sequence, earlier.min() ?? .max)
+        let last = entries[entries.count - 1].name.sequence
+        let tombstone = TombstoneBody(
+            installation: identity.installation, dropped: SequenceRange(first: first, last: last), entries: entries.count,
+            bytes: entries.reduce(0) { $0 + $1.bytes }, reason: reason, limit: limit)
+        _ = try append(
+            kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
+            schema: TombstoneBody.currentSchema, request: request, now: now, firstSequence: last + 1)
         try remove(entries.map(\.name))
         return tombstone
     }

@@ -1,6 +1,7 @@
 import SpoolFormat
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a spool directory holds, sorted into entries, crash leftovers and everything else.
@@ -24,7 +25,8 @@ public struct SpoolListing: Sendable {
         // large spool costs a few dozen bytes per entry here.
         var files: [EntryName: UInt8] = [:]
         var installations: [String: String] = [:]
-        let entryFile: UInt8 = 1, signatureFile: UInt8 = 2
+        let entryFile: UInt8 = 1
+        let signatureFile: UInt8 = 2
         try FileSystem.forEachName(in: directory) { name, isRegularFile in
             if Self.knownFiles.contains(name) { return }
             if name.hasPrefix(DurableDirectory.temporaryPrefix) {

@@ -1,7 +1,8 @@
-import SpoolFormat
 import Foundation
+import SpoolFormat
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An exclusive lock on a spool directory, held by whichever spooler writes to it.

@@ -21,7 +21,10 @@ public struct SpoolProblem: Equatable, Sendable, Codable, CustomStringConvertibl
 
     /// A committed entry (the chain state records it) whose `.sig` is gone or is not a regular file.
     static func signatureMissing(_ name: EntryName) -> SpoolProblem {
-        SpoolProblem(code: .signatureMissing, file: name.entryFile,
-                     message: "has no regular \(EntryName.signatureSuffix) although the state directory records it as committed: the signature was moved, deleted or replaced; the entry is kept")
+        SpoolProblem(
+            code: .signatureMissing, file: name.entryFile,
+            message:
+                "has no regular \(EntryName.signatureSuffix) although the state directory records it as committed: the signature was moved, deleted or replaced; the entry is kept"
+        )
     }
 }

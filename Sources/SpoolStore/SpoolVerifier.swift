@@ -115,13 +115,18 @@ public struct SpoolVerifier: Sendable {
                 report.problems.append(SpoolProblem.signatureMissing(name))
                 continue
             }
-            report.problems.append(.init(code: .leftoverIncomplete, file: name.entryFile, message: "has no \(EntryName.signatureSuffix) (an interrupted write, never committed); the next collect removes it"))
+            report.problems.append(
+                .init(
+                    code: .leftoverIncomplete, file: name.entryFile,
+                    message: "has no \(EntryName.signatureSuffix) (an interrupted write, never committed); the next collect removes it"))
         }
         for name in listing.orphanSignatures {
-            report.problems.append(.init(code: .entryMissing, file: name.signatureFile, message: "signature without its \(EntryName.entrySuffix): the entry was deleted"))
+            report.problems.append(
+                .init(code: .entryMissing, file: name.signatureFile, message: "signature without its \(EntryName.entrySuffix): the entry was deleted"))
         }
         for name in listing.strays {
-            report.problems.append(.init(code: .strayFile, file: name, message: "is not part of a spool (only entries, their signatures and README.md belong here)"))
+            report.problems.append(
+                .init(code: .strayFile, file: name, message: "is not part of a spool (only entries, their signatures and README.md belong here)"))
         }
         report.entries = listing.entries.count
 
@@ -163,7 +168,8 @@ public struct SpoolVerifier: Sendable {
             results.deinitialize()
             results.deallocate()
         }
-        let trust = self.trust, limits = self.limits
+        let trust = self.trust
+        let limits = self.limits
         DispatchQueue.concurrentPerform(iterations: batch.count) { index in
             results[index] = Self.check(batch[index], in: directory, trust: trust, limits: limits)
         }
@@ -187,7 +193,8 @@ public struct SpoolVerifier: Sendable {
                 return .failure(.unreadable("\(error)"))
             }
         }
-        let compressed: [UInt8], signature: [UInt8]
+        let compressed: [UInt8]
+        let signature: [UInt8]
         switch read(name.entryFile, maxBytes: limits.maxFileBytes, limit: .entryFile) {
         case .success(let bytes): compressed = bytes
         case .failure(let problem): return failure(problem)
@@ -205,7 +212,10 @@ public struct SpoolVerifier: Sendable {
             return failure(error)
         }
         guard entry.name == name else {
-            return fail(.nameMismatch, "holds entry \(entry.name.stem) (installation \(entry.metadata.installation), sequence \(entry.metadata.sequence)): renamed, swapped or duplicated")
+            return fail(
+                .nameMismatch,
+                "holds entry \(entry.name.stem) (installation \(entry.metadata.installation), sequence \(entry.metadata.sequence)): renamed, swapped or duplicated"
+            )
         }
         return .success(Link(name: name, digest: entry.digest, previous: entry.metadata.previous, kind: entry.metadata.kind, entry: entry))
     }
@@ -241,14 +251,22 @@ struct ChainFold {
         startIfNeeded(name, problems: &problems)
         summaries[summaries.count - 1].entries += 1
         if let current, current.sequence > 0, name.sequence == current.sequence + 1,
-           let digest = current.digest, link.previous != digest {
-            problems.append(.init(code: .chainBroken, file: name.entryFile,
-                                  message: "links previous digest \(link.previous) but entry \(current.sequence) has \(digest): an entry was replaced"))
+            let digest = current.digest, link.previous != digest
+        {
+            problems.append(
+                .init(
+                    code: .chainBroken, file: name.entryFile,
+                    message: "links previous digest \(link.previous) but entry \(current.sequence) has \(digest): an entry was replaced"))
         } else if let current, current.sequence == 0, let acknowledged = expected[name.installation]?.acknowledged,
-                  name.sequence == acknowledged.sequence + 1, link.previous != acknowledged.digest {
+            name.sequence == acknowledged.sequence + 1, link.previous != acknowledged.digest
+        {
             // The first entry after those a receipt freed must link to the last one freed.
-            problems.append(.init(code: .chainBroken, file: name.entryFile,
-                                  message: "links previous digest \(link.previous) but the acknowledged entry \(acknowledged.sequence) had \(acknowledged.digest): an entry was replaced"))
+            problems.append(
+                .init(
+                    code: .chainBroken, file: name.entryFile,
+                    message:
+                        "links previous digest \(link.previous) but the acknowledged entry \(acknowledged.sequence) had \(acknowledged.digest): an entry was replaced"
+                ))
         }
         markPresent(name)
         summaries[summaries.count - 1].lastSequence = name.sequence
@@ -262,8 +280,10 @@ struct ChainFold {
             problems.append(.init(code: .tombstoneInvalid, file: entry.name.entryFile, message: TombstoneBody.invalidMessage))
             return
         }
-        losses.append(.init(installation: entry.metadata.installation, tombstone: entry.metadata.sequence,
-                            dropped: tombstone.dropped, reason: tombstone.reason))
+        losses.append(
+            .init(
+                installation: entry.metadata.installation, tombstone: entry.metadata.sequence,
+                dropped: tombstone.dropped, reason: tombstone.reason))
     }
 
     mutating func addInvalid(_ name: EntryName) {
@@ -304,8 +324,10 @@ struct ChainFold {
         // Installations the state knows of but whose entries are all gone.
         for (installation, state) in expected.sorted(by: { $0.key < $1.key }) where !seen.contains(installation) {
             if state.lastSequence >= state.firstSequence {
-                problems.append(.init(code: .entryMissing, file: EntryName(installation: installation, sequence: state.lastSequence).entryFile,
-                                      message: "entries \(state.firstSequence)...\(state.lastSequence) are missing (the state directory records them as written)"))
+                problems.append(
+                    .init(
+                        code: .entryMissing, file: EntryName(installation: installation, sequence: state.lastSequence).entryFile,
+                        message: "entries \(state.firstSequence)...\(state.lastSequence) are missing (the state directory records them as written)"))
             }
         }
     }
@@ -323,17 +345,27 @@ struct ChainFold {
             // Present entries of a declared range: what remains of it once the missing ones are cut out.
             let stillThere = SequenceRange.subtract(SequenceRange.subtract(present, from: [loss.dropped]), from: [loss.dropped])
             if let first = stillThere.first, let last = stillThere.last {
-                problems.append(.init(code: .leftoverPruned, file: EntryName(installation: current.installation, sequence: first.first).entryFile,
-                                      message: "entries \(first.first)...\(last.last) are declared removed by tombstone \(loss.tombstone) but still present (an interrupted prune); the next collect removes them"))
+                problems.append(
+                    .init(
+                        code: .leftoverPruned, file: EntryName(installation: current.installation, sequence: first.first).entryFile,
+                        message:
+                            "entries \(first.first)...\(last.last) are declared removed by tombstone \(loss.tombstone) but still present (an interrupted prune); the next collect removes them"
+                    ))
             }
         }
         guard let state = expected[current.installation] else { return }
         if current.sequence < state.lastSequence {
-            problems.append(.init(code: .entryMissing, file: EntryName(installation: current.installation, sequence: current.sequence + 1).entryFile,
-                                  message: "entries \(current.sequence + 1)...\(state.lastSequence) are missing (the state directory records sequence \(state.lastSequence) as the newest)"))
+            problems.append(
+                .init(
+                    code: .entryMissing, file: EntryName(installation: current.installation, sequence: current.sequence + 1).entryFile,
+                    message:
+                        "entries \(current.sequence + 1)...\(state.lastSequence) are missing (the state directory records sequence \(state.lastSequence) as the newest)"
+                ))
         } else if current.sequence == state.lastSequence, let digest = current.digest, digest != state.lastDigest {
-            problems.append(.init(code: .chainBroken, file: EntryName(installation: current.installation, sequence: current.sequence).entryFile,
-                                  message: "has digest \(digest) but the state directory records \(state.lastDigest) for this sequence: the entry was replaced"))
+            problems.append(
+                .init(
+                    code: .chainBroken, file: EntryName(installation: current.installation, sequence: current.sequence).entryFile,
+                    message: "has digest \(digest) but the state directory records \(state.lastDigest) for this sequence: the entry was replaced"))
         }
     }
 

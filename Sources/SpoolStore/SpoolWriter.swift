@@ -68,7 +68,8 @@ public final class SpoolWriter {
                 continue
             }
             try directory.remove(name.entryFile)
-            recovered.append(.init(code: .leftoverIncomplete, file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
+            recovered.append(
+                .init(code: .leftoverIncomplete, file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
         }
         if recovered.contains(where: \.isLeftover) { try directory.sync() }
     }
@@ -89,9 +90,11 @@ public final class SpoolWriter {
     ///
     /// `firstSequence`, when given, is saved in the chain state together with the new entry (a
     /// tombstone declares the entries below it removed; see ``SpoolWriter/prune(limits:productVersion:request:now:)``).
-    public func append(kind: EntryKind = .report, body: [UInt8], productVersion: String, schema: Int,
-                       request: ReplayRequest = ReplayRequest(), now: Date = Date(),
-                       firstSequence: UInt64? = nil) throws -> (entry: SpoolEntry, path: String) {
+    public func append(
+        kind: EntryKind = .report, body: [UInt8], productVersion: String, schema: Int,
+        request: ReplayRequest = ReplayRequest(), now: Date = Date(),
+        firstSequence: UInt64? = nil
+    ) throws -> (entry: SpoolEntry, path: String) {
         let sequence = chain.lastSequence + 1
         guard sequence <= EntryName.maxSequence else { throw SpoolWriterError.sequenceExhausted }
         let metadata = EntryMetadata(
@@ -130,8 +133,9 @@ public final class SpoolWriter {
     public func unverifiedContents(of name: EntryName) -> (metadata: EntryMetadata, body: [UInt8])? {
         let limits = SpoolEntry.Limits()
         guard let compressed = try? FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
-              let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
-              let metadata = try? EntryMetadata.decode(line: members[0]) else { return nil }
+            let members = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: limits.gzip),
+            let metadata = try? EntryMetadata.decode(line: members[0])
+        else { return nil }
         return (metadata, members[1])
     }
 }

@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
 import SpoolFormat
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The spooler's private state: installation ID, signing key pair and chain state.
@@ -52,7 +53,8 @@ public struct StateDirectory: Sendable {
 
     /// Loads the identity, checking the key file's permissions and format.
     public func loadIdentity() throws -> Identity {
-        let idPath = file(Self.installationFile), keyPath = file(Self.privateKeyFile)
+        let idPath = file(Self.installationFile)
+        let keyPath = file(Self.privateKeyFile)
         guard FileSystem.exists(idPath), FileSystem.exists(keyPath) else { throw StateError.noIdentity(path) }
         let idText = String(decoding: try FileSystem.read(idPath, maxBytes: 1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard UUID(uuidString: idText) != nil, idText == idText.lowercased() else {
@@ -70,7 +72,8 @@ public struct StateDirectory: Sendable {
 
     /// The installation ID and public key only: enough to verify, without reading the private key.
     public func loadPublicIdentity() throws -> (installation: String, key: SSHPublicKey) {
-        let idPath = file(Self.installationFile), keyPath = file(Self.publicKeyFile)
+        let idPath = file(Self.installationFile)
+        let keyPath = file(Self.publicKeyFile)
         guard FileSystem.exists(idPath), FileSystem.exists(keyPath) else { throw StateError.noIdentity(path) }
         let installation = String(decoding: try FileSystem.read(idPath, maxBytes: 1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let line = String(decoding: try FileSystem.read(keyPath, maxBytes: 4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -151,7 +154,8 @@ public enum StateError: Error, Equatable, CustomStringConvertible {
         case .malformed(let file, let reason):
             return "\(file): \(reason)"
         case .insideSpool(let state, let spool):
-            return "state directory \(state) is inside the spool directory \(spool); the private key would be carried out with the entries. Choose a --state outside the spool"
+            return
+                "state directory \(state) is inside the spool directory \(spool); the private key would be carried out with the entries. Choose a --state outside the spool"
         }
     }
 }

@@ -31,10 +31,14 @@ extension ReceiverCommand {
         @Option(name: .customLong("max-body-bytes"), help: "Bodies larger than this are answered 413.")
         var maxBodyBytes = 1 << 20
 
-        @Option(name: .customLong("header-timeout"), help: ArgumentHelp("Close a connection whose request head is not complete this long after its first byte.", valueName: "seconds"))
+        @Option(
+            name: .customLong("header-timeout"),
+            help: ArgumentHelp("Close a connection whose request head is not complete this long after its first byte.", valueName: "seconds"))
         var headerTimeout = 10.0
 
-        @Option(name: .customLong("body-timeout"), help: ArgumentHelp("Close a connection whose request body is not complete this long after its head.", valueName: "seconds"))
+        @Option(
+            name: .customLong("body-timeout"),
+            help: ArgumentHelp("Close a connection whose request body is not complete this long after its head.", valueName: "seconds"))
         var bodyTimeout = 30.0
 
         @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection with no request under way for this long.", valueName: "seconds"))
@@ -43,7 +47,9 @@ extension ReceiverCommand {
         @Option(name: .customLong("max-connections"), help: "Connections open at once; more wait in the listen backlog (logged when reached).")
         var maxConnections = 512
 
-        @Option(name: .customLong("shutdown-timeout"), help: ArgumentHelp("After SIGTERM or SIGINT, requests under way get this long, then remaining connections are closed.", valueName: "seconds"))
+        @Option(
+            name: .customLong("shutdown-timeout"),
+            help: ArgumentHelp("After SIGTERM or SIGINT, requests under way get this long, then remaining connections are closed.", valueName: "seconds"))
         var shutdownTimeout = 5.0
 
         @Option(name: .customLong("tls-certificate"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key).", valueName: "file"))
@@ -81,8 +87,9 @@ extension ReceiverCommand {
                 host: host, port: port, databasePath: db, allowedSigners: signers,
                 maxBodyBytes: maxBodyBytes, faults: faults.injection,
                 tls: tlsCertificate.map { ReceiverConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
-                limits: ConnectionLimits(headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout), idleTimeout: .seconds(idleTimeout),
-                                         maxConnections: maxConnections, shutdownTimeout: .seconds(shutdownTimeout)))
+                limits: ConnectionLimits(
+                    headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout), idleTimeout: .seconds(idleTimeout),
+                    maxConnections: maxConnections, shutdownTimeout: .seconds(shutdownTimeout)))
             let trust = signers == nil ? "trust on first use" : "allowed signers \(allowedSigners!)"
             let app = try await buildApplication(configuration, logger: logger) { url in
                 print("listening on \(url) (database \(PrintableText.path(configuration.databasePath)), \(trust))")
@@ -108,7 +115,8 @@ extension ReceiverCommand {
         @Option(name: .customLong("delay-ms"), help: "Delay every entry request by this many milliseconds.")
         var delayMs = 0
 
-        @Option(name: .customLong("drop-rate"), help: "Fraction of entry requests (0...1) whose connection is closed unanswered (half before, half after storing).")
+        @Option(
+            name: .customLong("drop-rate"), help: "Fraction of entry requests (0...1) whose connection is closed unanswered (half before, half after storing).")
         var dropRate = 0.0
 
         func validate() throws {
@@ -123,9 +131,10 @@ extension ReceiverCommand {
         }
 
         var injection: FaultInjection {
-            FaultInjection(failRate: failRate, failStatus: failStatus, failCount: failCount,
-                           retryAfter: retryAfter.flatMap(RetryAfterValue.init(argument:)),
-                           delayMilliseconds: delayMs, dropRate: dropRate)
+            FaultInjection(
+                failRate: failRate, failStatus: failStatus, failCount: failCount,
+                retryAfter: retryAfter.flatMap(RetryAfterValue.init(argument:)),
+                delayMilliseconds: delayMs, dropRate: dropRate)
         }
     }
 }

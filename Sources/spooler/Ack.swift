@@ -29,7 +29,9 @@ extension SpoolerCommand {
         func run() throws {
             let configuration = try options.loadConfiguration()
             guard let trusted = configuration.trustedUploaders else {
-                throw RuntimeFailure("no trusted uploader keys: set trusted_uploaders = FILE (an allowed_signers file holding the lines of 'uploader pubkey --allowed-signers') in \(configuration.source ?? "the configuration file"); the receipt was not applied")
+                throw RuntimeFailure(
+                    "no trusted uploader keys: set trusted_uploaders = FILE (an allowed_signers file holding the lines of 'uploader pubkey --allowed-signers') in \(configuration.source ?? "the configuration file"); the receipt was not applied"
+                )
             }
             let trust: AllowedSigners
             do {
@@ -37,8 +39,9 @@ extension SpoolerCommand {
             } catch {
                 throw RuntimeFailure("trusted_uploaders: \(error)")
             }
-            let acknowledger = ReceiptAcknowledger(spool: options.spool, state: options.stateDirectory,
-                                                   identity: try options.stateDirectory.loadIdentity(), trust: trust)
+            let acknowledger = ReceiptAcknowledger(
+                spool: options.spool, state: options.stateDirectory,
+                identity: try options.stateDirectory.loadIdentity(), trust: trust)
             let outcome: ReceiptAcknowledger.Outcome
             do {
                 outcome = try acknowledger.acknowledge(receiptAt: receipt, logger: Console.logger, productVersion: configuration.productVersion)

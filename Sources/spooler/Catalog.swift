@@ -43,8 +43,9 @@ struct CatalogOutput: Encodable {
 
     var schema = currentPayloadSchema
     var metrics: [Metric] = MetricCatalog.all.map { definition in
-        var metric = Metric(key: definition.key, type: definition.type.name, since: definition.since, description: definition.summary,
-                            vocabulary: definition.type.vocabulary?.words, source: definition.probe.map { "probe:\($0.rawValue)" })
+        var metric = Metric(
+            key: definition.key, type: definition.type.name, since: definition.since, description: definition.summary,
+            vocabulary: definition.type.vocabulary?.words, source: definition.probe.map { "probe:\($0.rawValue)" })
         switch definition.type {
         case .hash(_, let digits): metric.hexDigits = digits
         case .percent(let max): metric.maximum = max

@@ -1,9 +1,9 @@
 import ArgumentParser
 import CommandLineSupport
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
 import TelemetryReport
-import SpoolProtocol
 
 extension SpoolerCommand {
     struct Collect: ParsableCommand {
@@ -43,7 +43,8 @@ extension SpoolerCommand {
 /// How the commands say that reporting is switched off.
 enum ReportingOff {
     static func message(_ configuration: SpoolerConfiguration, command: String) -> String {
-        let why = configuration.reportingFromEnvironment || configuration.source == nil
+        let why =
+            configuration.reportingFromEnvironment || configuration.source == nil
             ? "SPOOLER_REPORTING=off" : "reporting = off in \(configuration.source!)"
         return "reporting is off (\(why)): \(command) spools nothing"
     }
@@ -79,11 +80,14 @@ extension Console {
         let missing = outcome.report.diagnostics
         if !missing.isEmpty {
             let byCode = Dictionary(grouping: missing, by: \.error).sorted { $0.key < $1.key }
-            error("\(outcome.report.metrics.count) metrics reported, \(missing.count) left out (see 'spooler preview'): "
-                  + byCode.map { "\($0.key): " + $0.value.map(\.metric).joined(separator: ", ") }.joined(separator: "; "))
+            error(
+                "\(outcome.report.metrics.count) metrics reported, \(missing.count) left out (see 'spooler preview'): "
+                    + byCode.map { "\($0.key): " + $0.value.map(\.metric).joined(separator: ", ") }.joined(separator: "; "))
         }
         for tombstone in outcome.tombstones {
-            error("spool limit \(tombstone.reason.rawValue): removed entries \(tombstone.dropped.first)...\(tombstone.dropped.last) (\(tombstone.entries) entries, \(tombstone.bytes) bytes); a signed tombstone records it")
+            error(
+                "spool limit \(tombstone.reason.rawValue): removed entries \(tombstone.dropped.first)...\(tombstone.dropped.last) (\(tombstone.entries) entries, \(tombstone.bytes) bytes); a signed tombstone records it"
+            )
         }
     }
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import CommandLineSupport
-import SpoolFormat
-import SpoolStore
-import SpoolProtocol
-import TelemetryReport
 import Foundation
+import SpoolFormat
+import SpoolProtocol
+import SpoolStore
+import TelemetryReport
 
 extension SpoolerCommand {
     struct Export: ParsableCommand {
@@ -43,7 +43,10 @@ extension SpoolerCommand {
             let configuration = try options.loadConfiguration()
             guard configuration.reporting else {
                 // Off means nothing leaves the site, including what was spooled before.
-                Console.error("error: " + ReportingOff.message(configuration, command: "export").replacingOccurrences(of: "export spools nothing", with: "export writes no batch"))
+                Console.error(
+                    "error: "
+                        + ReportingOff.message(configuration, command: "export").replacingOccurrences(
+                            of: "export spools nothing", with: "export writes no batch"))
                 throw ExitCode(ExitStatus.problems)
             }
             let selection: SpoolExporter.Selection = all ? .all : from.map { .from($0) } ?? .sinceLast
@@ -56,7 +59,9 @@ extension SpoolerCommand {
                 print(reason)
             } else if let manifest = outcome.manifest, let batch = outcome.batch {
                 let count = manifest.last - manifest.first + 1
-                print("exported \(count) \(count == 1 ? "entry" : "entries") (\(manifest.first)...\(manifest.last)) of installation \(manifest.installation), head \(manifest.head)")
+                print(
+                    "exported \(count) \(count == 1 ? "entry" : "entries") (\(manifest.first)...\(manifest.last)) of installation \(manifest.installation), head \(manifest.head)"
+                )
                 print(PrintableText.path(batch))
             }
         }

@@ -64,7 +64,10 @@ extension SpoolerCommand {
             }
             do {
                 let entry = try SpoolEntry.open(compressed: compressed, signatureText: signature, trust: trust)
-                return (true, "GOOD: signed by \(entry.signature.publicKey.fingerprint) for installation \(entry.metadata.installation), namespace \(SpoolEntry.namespace)\ndigest \(entry.digest)")
+                return (
+                    true,
+                    "GOOD: signed by \(entry.signature.publicKey.fingerprint) for installation \(entry.metadata.installation), namespace \(SpoolEntry.namespace)\ndigest \(entry.digest)"
+                )
             } catch {
                 return (false, "BAD: \(error.description) [\(error.code)]")
             }

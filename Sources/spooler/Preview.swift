@@ -37,7 +37,8 @@ extension SpoolerCommand {
             let state = options.stateDirectory
             let identity = try? state.loadPublicIdentity()
             if identity == nil {
-                Console.error("no installation ID in \(PrintableText.path(state.path)) yet: collect creates it and the signing key (the body shows it as all zeros)")
+                Console.error(
+                    "no installation ID in \(PrintableText.path(state.path)) yet: collect creates it and the signing key (the body shows it as all zeros)")
             }
             let installation = identity?.installation ?? "00000000-0000-0000-0000-000000000000"
             let report: CollectedReport
@@ -61,8 +62,9 @@ extension SpoolerCommand {
                 let line = try metadata.previewLine(identityKnown: identity != nil)
                 try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8 + report.body))
                 let placeholders = ["<sequence>", "<created>", "<previous>"] + (identity == nil ? ["<installation>", "<key>"] : [])
-                Console.error("the two lines 'zcat' will show for the entry collect would write now; collect fills in "
-                              + placeholders.dropLast().joined(separator: ", ") + " and " + placeholders.last!)
+                Console.error(
+                    "the two lines 'zcat' will show for the entry collect would write now; collect fills in "
+                        + placeholders.dropLast().joined(separator: ", ") + " and " + placeholders.last!)
             }
         }
     }

@@ -48,9 +48,10 @@ extension SpoolerCommand {
             let clock = SystemClock()
             let signals = StopSignals(clock: clock)
             defer { signals.cancel() }
-            let scheduler = ReportScheduler(interval: intervalSeconds ?? configuration.interval,
-                                            jitter: jitterSeconds ?? (intervalSeconds == nil ? min(configuration.jitter, configuration.interval) : 0),
-                                            clock: clock)
+            let scheduler = ReportScheduler(
+                interval: intervalSeconds ?? configuration.interval,
+                jitter: jitterSeconds ?? (intervalSeconds == nil ? min(configuration.jitter, configuration.interval) : 0),
+                clock: clock)
             let spooled = scheduler.run(
                 lastReport: lastReport, maxReports: maxReports,
                 spool: {

@@ -9,7 +9,11 @@ struct SpoolOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The spool directory.", valueName: "dir"))
     var spool: String = "Spool"
 
-    @Option(name: .long, help: ArgumentHelp("The state directory (installation ID, keys, chain state); never inside the spool. Default: $SPOOLER_STATE, /var/lib/telemetry-spool for root, else ~/.local/state/telemetry-spool.", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The state directory (installation ID, keys, chain state); never inside the spool. Default: $SPOOLER_STATE, /var/lib/telemetry-spool for root, else ~/.local/state/telemetry-spool.",
+            valueName: "dir"))
     var state: String?
 
     @Option(name: .long, help: ArgumentHelp("The configuration file. Default: ./spooler.conf when present, else built-in defaults.", valueName: "file"))

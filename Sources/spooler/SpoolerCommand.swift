@@ -7,7 +7,8 @@ struct SpoolerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spooler",
         abstract: "Spool signed, compressed telemetry reports on a disconnected server.",
-        discussion: "Entries are written to a spool directory, to be carried out and uploaded elsewhere. The spooler contains no network code.\n\n" + ExitStatus.help,
+        discussion: "Entries are written to a spool directory, to be carried out and uploaded elsewhere. The spooler contains no network code.\n\n"
+            + ExitStatus.help,
         subcommands: [Collect.self, Preview.self, Run.self, Catalog.self, Verify.self, Inspect.self, Export.self, Ack.self, Keygen.self, Pubkey.self]
     )
 

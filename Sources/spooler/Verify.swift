@@ -2,8 +2,8 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import SpoolFormat
-import SpoolStore
 import SpoolProtocol
+import SpoolStore
 
 extension SpoolerCommand {
     struct Verify: ParsableCommand {
@@ -17,10 +17,15 @@ extension SpoolerCommand {
 
         @OptionGroup var options: SpoolOptions
 
-        @Option(help: ArgumentHelp("Verify against this OpenSSH allowed_signers file instead of this installation's key (for spools of other installations).", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "Verify against this OpenSSH allowed_signers file instead of this installation's key (for spools of other installations).", valueName: "file"))
         var allowedSigners: String?
 
-        @Option(help: ArgumentHelp("Check an exported batch folder (or a folder of batches) instead of the spool: manifest, signature, every file's digest, missing and extra files, entries. A --spool holding a MANIFEST is checked as a batch too.", valueName: "dir"))
+        @Option(
+            help: ArgumentHelp(
+                "Check an exported batch folder (or a folder of batches) instead of the spool: manifest, signature, every file's digest, missing and extra files, entries. A --spool holding a MANIFEST is checked as a batch too.",
+                valueName: "dir"))
         var batch: String?
 
         @Flag(help: "Print the result as JSON.")
@@ -30,7 +35,8 @@ extension SpoolerCommand {
             let batchFolder = batch ?? (BatchVerifier.isBatch(options.spool) ? options.spool : nil)
             let folder = batchFolder ?? options.spool
             guard FileSystem.isDirectory(folder) else {
-                throw RuntimeFailure("\(batchFolder == nil ? "spool directory" : "batch folder") '\(PrintableText.path(folder))' does not exist or is not a directory")
+                throw RuntimeFailure(
+                    "\(batchFolder == nil ? "spool directory" : "batch folder") '\(PrintableText.path(folder))' does not exist or is not a directory")
             }
             let trust: any SignerTrust
             var expected: [ChainState] = []
@@ -43,13 +49,16 @@ extension SpoolerCommand {
                 }
             } else {
                 guard let identity = try? state.loadPublicIdentity() else {
-                    throw RuntimeFailure("no installation key in \(PrintableText.path(state.path)): pass --state DIR of the spooler that wrote the spool, or --allowed-signers FILE")
+                    throw RuntimeFailure(
+                        "no installation key in \(PrintableText.path(state.path)): pass --state DIR of the spooler that wrote the spool, or --allowed-signers FILE"
+                    )
                 }
                 trust = SingleSignerTrust(key: identity.key, principal: identity.installation)
                 expected = [try state.loadChain(installation: identity.installation)]
             }
             if allowedSigners != nil, options.state != nil, let identity = try? state.loadPublicIdentity(),
-               let chain = try? state.loadChain(installation: identity.installation) {
+                let chain = try? state.loadChain(installation: identity.installation)
+            {
                 // Asked for explicitly, the state also says where this installation's own chain
                 // ends. Not by default: a spool carried from another installation does not hold
                 // this machine's entries.
@@ -67,7 +76,9 @@ extension SpoolerCommand {
                     print(VerifyOutput.line(for: problem, in: options.spool))
                 }
                 for loss in report.declaredLosses {
-                    print("declared loss: entries \(loss.dropped.first)...\(loss.dropped.last) of \(loss.installation) were removed (\(loss.reason.rawValue)), as tombstone \(loss.tombstone) records")
+                    print(
+                        "declared loss: entries \(loss.dropped.first)...\(loss.dropped.last) of \(loss.installation) were removed (\(loss.reason.rawValue)), as tombstone \(loss.tombstone) records"
+                    )
                 }
                 print(summary(report))
             }
@@ -84,7 +95,9 @@ extension SpoolerCommand {
             } else {
                 for report in reports {
                     for problem in report.problems {
-                        print("\(PrintableText.path(report.batch))/\(problem.file == "." ? "" : PrintableText.path(problem.file)): \(problem.message) [\(problem.code)]")
+                        print(
+                            "\(PrintableText.path(report.batch))/\(problem.file == "." ? "" : PrintableText.path(problem.file)): \(problem.message) [\(problem.code)]"
+                        )
                     }
                     print(report.summary)
                 }

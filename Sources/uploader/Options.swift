@@ -7,7 +7,9 @@ import SpoolStore
 
 /// Where the ledger is.
 struct LedgerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The retry ledger (SQLite). Default: $UPLOADER_LEDGER, else ~/.local/state/telemetry-spool/uploader-ledger.sqlite.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The retry ledger (SQLite). Default: $UPLOADER_LEDGER, else ~/.local/state/telemetry-spool/uploader-ledger.sqlite.", valueName: "file"))
     var ledger: String?
 
     var path: String { ledger ?? Ledger.defaultPath() }
@@ -15,10 +17,14 @@ struct LedgerOptions: ParsableArguments {
 
 /// Whom to trust, and the spool to read.
 struct SpoolTrustOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("A spool directory (as carried out), a batch folder of 'spooler export', or a folder holding batch folders.", valueName: "dir"))
+    @Argument(
+        help: ArgumentHelp("A spool directory (as carried out), a batch folder of 'spooler export', or a folder holding batch folders.", valueName: "dir"))
     var directory: String
 
-    @Option(help: ArgumentHelp("Trust exactly the keys of this OpenSSH allowed_signers file, per installation. Without it: the keys pinned in the ledger ('uploader trust'), else trust on first use.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Trust exactly the keys of this OpenSSH allowed_signers file, per installation. Without it: the keys pinned in the ledger ('uploader trust'), else trust on first use.",
+            valueName: "file"))
     var allowedSigners: String?
 
     /// A missing spool is a failure at run time, not a usage error: the command line was fine.
@@ -69,6 +75,6 @@ func withLedger<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch { throw exitStatusError(error) }
 }
 
-func withLedger<T>(_ body: () async throws -> T) async throws -> T {
+func withLedgerAsync<T>(_ body: () async throws -> T) async throws -> T {
     do { return try await body() } catch { throw exitStatusError(error) }
 }

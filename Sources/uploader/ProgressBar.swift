@@ -18,8 +18,12 @@ final class ProgressBar: UploadProgress {
 
     func finished(_ record: Ledger.AttemptRecord) {
         switch record.state {
-        case .delivered: delivered += 1; done += 1
-        case .rejected, .quarantined: failed += 1; done += 1
+        case .delivered:
+            delivered += 1
+            done += 1
+        case .rejected, .quarantined:
+            failed += 1
+            done += 1
         case .retrying, .pending: retries += 1
         }
         draw(force: false)

@@ -2,8 +2,8 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import ReplayClient
-import SpoolStore
 import SpoolProtocol
+import SpoolStore
 
 extension UploaderCommand {
     struct Receipt: ParsableCommand {
@@ -37,7 +37,9 @@ extension UploaderCommand {
             let chosen: String
             if let installation {
                 guard known.contains(installation) else {
-                    throw RuntimeFailure("the ledger \(path) holds no delivered entry of installation '\(installation)'" + (known.isEmpty ? "" : "; it holds \(known.joined(separator: ", "))"))
+                    throw RuntimeFailure(
+                        "the ledger \(path) holds no delivered entry of installation '\(installation)'"
+                            + (known.isEmpty ? "" : "; it holds \(known.joined(separator: ", "))"))
                 }
                 chosen = installation
             } else if known.count == 1 {
@@ -45,10 +47,13 @@ extension UploaderCommand {
             } else if known.isEmpty {
                 throw RuntimeFailure("the ledger \(path) holds no delivered entry yet: upload first")
             } else {
-                throw ValidationError("the ledger holds \(known.count) installations (\(known.joined(separator: ", "))); write one receipt each with --installation ID")
+                throw ValidationError(
+                    "the ledger holds \(known.count) installations (\(known.joined(separator: ", "))); write one receipt each with --installation ID")
             }
             let (key, keyPath, created) = try UploaderKey.loadOrCreate(ledgerPath: path)
-            if created { printError("created the uploader key \(keyPath) (mode 600); trust it on the spooling side with the line of 'uploader pubkey --allowed-signers'") }
+            if created {
+                printError("created the uploader key \(keyPath) (mode 600); trust it on the spooling side with the line of 'uploader pubkey --allowed-signers'")
+            }
             let receipt = try issuer.receipt(installation: chosen)
             try ReceiptIssuer.write(receipt, to: out, key: key)
             print("receipt for installation \(chosen): \(receipt.delivered.count) delivered, contiguous through \(receipt.contiguous)")

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CommandLineSupport
 import Foundation
-import SpoolFormat
 import ReplayClient
+import SpoolFormat
 import SpoolStore
 
 extension UploaderCommand {

@@ -33,16 +33,27 @@ extension UploaderCommand {
         @Option(help: "Requests in flight at most.")
         var concurrency = 8
 
-        @Option(name: .customLong("max-wait"), help: ArgumentHelp("Stop when the next attempt is further away than this; the ledger keeps the rest for the next run.", valueName: "seconds"))
+        @Option(
+            name: .customLong("max-wait"),
+            help: ArgumentHelp("Stop when the next attempt is further away than this; the ledger keeps the rest for the next run.", valueName: "seconds"))
         var maxWait = 60.0
 
-        @Option(name: .customLong("ca-file"), help: ArgumentHelp("A PEM file of CA certificates to trust besides the system's (a site's own CA). TLS verification stays on.", valueName: "file"))
+        @Option(
+            name: .customLong("ca-file"),
+            help: ArgumentHelp("A PEM file of CA certificates to trust besides the system's (a site's own CA). TLS verification stays on.", valueName: "file"))
         var caFile: String?
 
-        @Option(name: .customLong("max-attempts"), help: "Attempts per entry, counted while the endpoint otherwise answers, before it is rejected (dead letter). Default: no limit; give-up is by age.")
+        @Option(
+            name: .customLong("max-attempts"),
+            help: "Attempts per entry, counted while the endpoint otherwise answers, before it is rejected (dead letter). Default: no limit; give-up is by age."
+        )
         var maxAttempts: Int?
 
-        @Option(name: .customLong("give-up-after"), help: ArgumentHelp("Reject an entry that still fails, while the endpoint otherwise answers, once it was first seen this long ago (default 21 days).", valueName: "seconds"))
+        @Option(
+            name: .customLong("give-up-after"),
+            help: ArgumentHelp(
+                "Reject an entry that still fails, while the endpoint otherwise answers, once it was first seen this long ago (default 21 days).",
+                valueName: "seconds"))
         var giveUpAfter = RetryPolicy.defaultGiveUpAfter
 
         @Flag(name: .customLong("now"), help: "Send every entry still to deliver now, ignoring the backoff schedule and Retry-After of earlier attempts.")
@@ -51,7 +62,8 @@ extension UploaderCommand {
         @Option(name: .customLong("retry-base"), help: ArgumentHelp("The first backoff; it doubles per attempt, jittered.", valueName: "seconds"))
         var retryBase = 1.0
 
-        @Option(name: .customLong("retry-cap"), help: ArgumentHelp("The longest backoff, and the longest wait a Retry-After can ask for.", valueName: "seconds"))
+        @Option(
+            name: .customLong("retry-cap"), help: ArgumentHelp("The longest backoff, and the longest wait a Retry-After can ask for.", valueName: "seconds"))
         var retryCap = 300.0
 
         @Option(name: .customLong("timeout"), help: ArgumentHelp("The limit for one request, answer included.", valueName: "seconds"))
@@ -60,7 +72,11 @@ extension UploaderCommand {
         @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("The limit for opening a connection.", valueName: "seconds"))
         var connectTimeout = 10.0
 
-        @Option(name: .customLong("memory"), help: ArgumentHelp("Verified entries up to this many MiB are kept in memory and sent exactly as verified; beyond it, entries are read and verified again just before sending.", valueName: "MiB"))
+        @Option(
+            name: .customLong("memory"),
+            help: ArgumentHelp(
+                "Verified entries up to this many MiB are kept in memory and sent exactly as verified; beyond it, entries are read and verified again just before sending.",
+                valueName: "MiB"))
         var memory = 256
 
         @Flag(name: .customLong("retry-rejected"), help: "Send rejected entries (dead letters) again, once their cause is fixed; attempts count from zero.")
@@ -84,7 +100,7 @@ extension UploaderCommand {
             try BoundedOption.check(connectTimeout, "--connect-timeout", in: BoundedOption.seconds, unit: "seconds")
         }
 
-        func run() async throws { try await withLedger { try await upload() } }
+        func run() async throws { try await withLedgerAsync { try await upload() } }
 
         func upload() async throws {
             try spool.checkDirectory()
@@ -111,7 +127,8 @@ extension UploaderCommand {
             var logger = Logger(label: "uploader")
             logger.logLevel = .warning
             let bar = isatty(STDERR_FILENO) == 1 && !json ? ProgressBar() : nil
-            let (summary, scan) = try await Uploader(ledger: ledger, options: options, logger: logger).run(directory: spool.directory, trust: trust, progress: bar)
+            let (summary, scan) = try await Uploader(ledger: ledger, options: options, logger: logger).run(
+                directory: spool.directory, trust: trust, progress: bar)
             bar?.close()
             if json {
                 print(try JSONOutput.encode(UploadOutput(summary: summary, endpoint: endpoint, problems: scan.problems)))
@@ -133,7 +150,8 @@ extension UploaderCommand {
             if s.rejected > 0 { parts.append("\(s.rejected) rejected") }
             if s.quarantined > 0 { parts.append("\(s.quarantined) quarantined") }
             if s.waiting > 0 { parts.append("\(s.waiting) waiting") }
-            var text = "\(s.entries) entries: " + parts.joined(separator: ", ")
+            var text =
+                "\(s.entries) entries: " + parts.joined(separator: ", ")
                 + "; \(s.requests) requests in \(String(format: "%.2f", s.seconds)) s"
             if s.delivered > 0 { text += " (\(Int(s.rate.rounded())) entries/s)" }
             if let paused = s.endpointPaused {

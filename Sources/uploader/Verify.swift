@@ -45,16 +45,17 @@ extension UploaderCommand {
         static func summary(_ scan: SpoolScan) -> String {
             let what = scan.report.entriesDescription
             if scan.isClean { return "verified \(what): no problems" }
-            return "checked \(what): \(scan.problems.count) problem(s), \(scan.quarantined.count) entr\(scan.quarantined.count == 1 ? "y" : "ies") would be quarantined"
+            return
+                "checked \(what): \(scan.problems.count) problem(s), \(scan.quarantined.count) entr\(scan.quarantined.count == 1 ? "y" : "ies") would be quarantined"
         }
     }
 }
 
-
 extension VerifyOutput {
     /// The spooler's shape, with the verdict of trust on first use and what upload would quarantine.
     init(_ scan: SpoolScan) {
-        self.init(scan.report, clean: scan.isClean, validEntries: scan.accepted.count, problems: scan.problems,
-                  quarantine: scan.quarantined.map(\.name.entryFile))
+        self.init(
+            scan.report, clean: scan.isClean, validEntries: scan.accepted.count, problems: scan.problems,
+            quarantine: scan.quarantined.map(\.name.entryFile))
     }
 }

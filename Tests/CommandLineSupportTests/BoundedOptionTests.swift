@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Every numeric option of the three commands is checked for range and finiteness: a value out
 /// of range, infinite or NaN is a usage error (exit 2) naming the option and the range allowed,

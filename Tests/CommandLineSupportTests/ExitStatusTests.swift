@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The exit statuses the three executables share: 2 with a usage line for a wrong command line,
 /// 1 with one message naming the path for a failure while running.

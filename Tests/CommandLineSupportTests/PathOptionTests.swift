@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// How a user may spell a path on the command line. Every form must reach the same place.
 enum PathSpelling: String, CaseIterable, Sendable, CustomTestStringConvertible {

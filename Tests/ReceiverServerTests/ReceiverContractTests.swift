@@ -3,14 +3,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import NIOCore
 import Logging
+import NIOCore
 import ReceiverServer
 import SpoolFormat
 import SpoolProtocol
 import TestSupport
 import Testing
-import TestSupport
 
 /// The wire contract of docs/PROTOCOL.md, answer by answer, on the in-process receiver.
 @Suite("Receiver contract")
@@ -21,13 +20,16 @@ struct ReceiverContractTests {
 
     init() throws { temp = try TemporaryDirectory() }
 
-    func entry(sequence: UInt64 = 1, body: String = #"{"users":1}"#, key: Curve25519.Signing.PrivateKey? = nil, installation: String? = nil,
-               previous: EntryDigest = .genesis) throws -> SpoolEntry {
+    func entry(
+        sequence: UInt64 = 1, body: String = #"{"users":1}"#, key: Curve25519.Signing.PrivateKey? = nil, installation: String? = nil,
+        previous: EntryDigest = .genesis
+    ) throws -> SpoolEntry {
         let signer = key ?? self.key
         let bytes = Array(body.utf8)
-        let metadata = EntryMetadata(kind: .report, installation: installation ?? self.installation, sequence: sequence, created: Date(),
-                                     productVersion: "1.0.\(sequence)", schema: 1, previous: sequence == 1 ? .genesis : previous,
-                                     key: SSHPublicKey(signer.publicKey).fingerprint, request: ReplayRequest(), body: bytes)
+        let metadata = EntryMetadata(
+            kind: .report, installation: installation ?? self.installation, sequence: sequence, created: Date(),
+            productVersion: "1.0.\(sequence)", schema: 1, previous: sequence == 1 ? .genesis : previous,
+            key: SSHPublicKey(signer.publicKey).fingerprint, request: ReplayRequest(), body: bytes)
         return try SpoolEntry.make(metadata: metadata, body: bytes, signingKey: signer)
     }
 
@@ -46,7 +48,9 @@ struct ReceiverContractTests {
         return try await buildApplication(configuration, logger: Logger(label: "test"))
     }
 
-    func post(_ client: some TestClientProtocol, _ entry: SpoolEntry, body: String? = nil, headers: HTTPFields? = nil, path: String = "/api/telemetry") async throws -> (HTTPResponse.Status, String) {
+    func post(_ client: some TestClientProtocol, _ entry: SpoolEntry, body: String? = nil, headers: HTTPFields? = nil, path: String = "/api/telemetry")
+        async throws -> (HTTPResponse.Status, String)
+    {
         let bytes = body.map { Array($0.utf8) } ?? entry.body
         let response = try await client.execute(uri: path, method: .post, headers: headers ?? self.headers(entry), body: ByteBuffer(bytes: bytes))
         return (response.status, String(buffer: response.body))
@@ -74,8 +78,9 @@ struct ReceiverContractTests {
         let two = try entry(sequence: 2, previous: one.digest)
         func tombstone(_ sequence: UInt64, _ dropped: SequenceRange) throws -> SpoolEntry {
             let body = try TombstoneBody(installation: installation, dropped: dropped, entries: 1, bytes: 1, reason: .maxBytes, limit: 1).encoded()
-            let metadata = EntryMetadata(kind: .tombstone, installation: installation, sequence: sequence, created: Date(), productVersion: "1.0",
-                                         schema: 1, previous: two.digest, key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(), body: body)
+            let metadata = EntryMetadata(
+                kind: .tombstone, installation: installation, sequence: sequence, created: Date(), productVersion: "1.0",
+                schema: 1, previous: two.digest, key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(), body: body)
             return try SpoolEntry.make(metadata: metadata, body: body, signingKey: key)
         }
         // Stored: 1, 2, 5, 8. Declared: 1...4 (by 5) and 3...7 (by 8).
@@ -147,7 +152,8 @@ struct ReceiverContractTests {
             #expect(foreign == .forbidden && message.contains("key_not_pinned"), "\(message)")
         }
         let other = Curve25519.Signing.PrivateKey()
-        let signers = try AllowedSigners(text: AllowedSigners.line(principal: installation, namespace: SpoolEntry.namespace, key: SSHPublicKey(other.publicKey)))
+        let signers = try AllowedSigners(
+            text: AllowedSigners.line(principal: installation, namespace: SpoolEntry.namespace, key: SSHPublicKey(other.publicKey)))
         try await app { $0.allowedSigners = signers }.test(.router) { client in
             let (status, body) = try await post(client, item)
             #expect(status == .forbidden && body.contains("key_untrusted"), "\(body)")

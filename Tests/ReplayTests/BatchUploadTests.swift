@@ -1,10 +1,10 @@
 import Foundation
+import ReceiverServer
 import ReplayClient
 import SpoolFormat
 import SpoolProtocol
 import TestSupport
 import Testing
-import ReceiverServer
 
 /// A spooling host run with the real `spooler` (collect, export to media), and the connected
 /// side's ledger, with the real `uploader`.
@@ -54,8 +54,9 @@ struct BatchSite {
 
 @Suite("uploader with batch folders", .serialized)
 struct BatchUploadTests {
-    @Test("a later batch after a hole in the ledger fails verify with sequence_gap_ledger naming the missing entry; upload sends it and reports the gap",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "a later batch after a hole in the ledger fails verify with sequence_gap_ledger naming the missing entry; upload sends it and reports the gap",
+        .timeLimit(.minutes(1)))
     func gapAgainstLedger() async throws {
         let site = try BatchSite()
         let receiver = try await ReceiverProcess(in: site.work)
@@ -71,7 +72,10 @@ struct BatchUploadTests {
         let later = try site.export("--from", "5")
         let verify = try site.uploader(["verify", later])
         #expect(verify.status == 1, "\(verify.stdout)")
-        #expect(verify.stdout.contains("\(try site.entryName(5)): entry 4 of installation \(try site.installation) is missing: the ledger holds its entries up to 3"), "\(verify.stdout)")
+        #expect(
+            verify.stdout.contains(
+                "\(try site.entryName(5)): entry 4 of installation \(try site.installation) is missing: the ledger holds its entries up to 3"),
+            "\(verify.stdout)")
         #expect(verify.stdout.contains("[sequence_gap_ledger]"))
         let json = try site.uploader(["verify", "--json", later])
         #expect(json.status == 1)
@@ -108,8 +112,9 @@ struct BatchUploadTests {
         #expect(folder.stdout.contains("\"code\" : \"file_missing\""), "\(folder.stdout)")
     }
 
-    @Test("a second entry at a sequence the ledger holds (state restored from a backup) is a fork: quarantined, never sent, reported",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "a second entry at a sequence the ledger holds (state restored from a backup) is a fork: quarantined, never sent, reported",
+        .timeLimit(.minutes(1)))
     func forkAgainstLedger() async throws {
         let site = try BatchSite()
         let receiver = try await ReceiverProcess(in: site.work)
@@ -145,8 +150,9 @@ struct BatchUploadTests {
         await receiver.stop()
     }
 
-    @Test("uploader trust pins an allowed_signers file's keys; a contradicting key is refused unless --replace; --list shows how",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "uploader trust pins an allowed_signers file's keys; a contradicting key is refused unless --replace; --list shows how",
+        .timeLimit(.minutes(1)))
     func trustImport() throws {
         let site = try BatchSite()
         try site.collect(2)

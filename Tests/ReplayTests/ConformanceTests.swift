@@ -5,13 +5,13 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOHTTP1
 import ReceiverServer
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
-import Testing
 import TestSupport
-import NIOHTTP1
+import Testing
 
 /// Runs every conformance vector (`Tests/Conformance/`, docs/CONFORMANCE.md) against the real
 /// `spooler verify`, `uploader verify` and the receiver, in process and over HTTP.
@@ -20,8 +20,16 @@ struct ConformanceTests {
     static let folder = repositoryRoot + "/Tests/Conformance"
 
     struct SpoolExpectation: Decodable, Equatable {
-        struct Problem: Decodable, Equatable { var code: String; var file: String }
-        struct Loss: Decodable, Equatable { var installation: String; var tombstone: UInt64; var first: UInt64; var last: UInt64 }
+        struct Problem: Decodable, Equatable {
+            var code: String
+            var file: String
+        }
+        struct Loss: Decodable, Equatable {
+            var installation: String
+            var tombstone: UInt64
+            var first: UInt64
+            var last: UInt64
+        }
         var exit: Int32
         var problems: [Problem]
         var declaredLosses: [Loss]
@@ -76,7 +84,8 @@ struct ConformanceTests {
 
     func verify(_ command: String, _ name: String, temp: TemporaryDirectory) throws -> (SpoolExpectation, String) {
         let directory = Self.folder + "/spools/" + name
-        let arguments = command == "spooler"
+        let arguments =
+            command == "spooler"
             ? ["verify", "--spool", directory + "/spool", "--allowed-signers", directory + "/allowed_signers", "--json"]
             : ["verify", directory + "/spool", "--allowed-signers", directory + "/allowed_signers", "--ledger", temp.file("ledger.sqlite"), "--json"]
         let result = try Command.run(Command.product(command), arguments)
@@ -139,8 +148,9 @@ struct ConformanceTests {
             for (name, request, expected) in cases {
                 var fields = HTTPFields()
                 for header in request.headers { fields.append(HTTPField(name: HTTPField.Name(header.name)!, value: header.value)) }
-                let response = try await client.execute(uri: request.path, method: HTTPRequest.Method(request.method)!, headers: fields,
-                                                        body: ByteBuffer(bytes: request.body))
+                let response = try await client.execute(
+                    uri: request.path, method: HTTPRequest.Method(request.method)!, headers: fields,
+                    body: ByteBuffer(bytes: request.body))
                 #expect(Int(response.status.code) == expected.status, "\(name): \(String(buffer: response.body))")
                 #expect(Self.code(Array(response.body.readableBytesView)) == expected.code, "\(name): \(String(buffer: response.body))")
             }
@@ -173,4 +183,3 @@ struct ConformanceTests {
         return (try? JSONDecoder().decode(Refusal.self, from: Data(body)))?.error?.code
     }
 }
-

@@ -45,12 +45,15 @@ enum ConformanceVectors {
         }
     }
 
-    static func entry(_ sequence: UInt64, previous: EntryDigest? = nil, installation: String = installationA, key: Curve25519.Signing.PrivateKey = keyA,
-                      kind: EntryKind = .report, body: [UInt8]? = nil, path: String = "/api/telemetry") -> Entry {
+    static func entry(
+        _ sequence: UInt64, previous: EntryDigest? = nil, installation: String = installationA, key: Curve25519.Signing.PrivateKey = keyA,
+        kind: EntryKind = .report, body: [UInt8]? = nil, path: String = "/api/telemetry"
+    ) -> Entry {
         let body = body ?? Array(#"{"metrics":{"users":\#(sequence)},"schema":1}"#.utf8) + [0x0a]
-        let metadata = EntryMetadata(kind: kind, installation: installation, sequence: sequence, created: created.addingTimeInterval(Double(sequence) * 3600),
-                                     productVersion: "1.2.3", schema: 1, previous: sequence == 1 ? .genesis : (previous ?? .genesis),
-                                     key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(path: path), body: body)
+        let metadata = EntryMetadata(
+            kind: kind, installation: installation, sequence: sequence, created: created.addingTimeInterval(Double(sequence) * 3600),
+            productVersion: "1.2.3", schema: 1, previous: sequence == 1 ? .genesis : (previous ?? .genesis),
+            key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(path: path), body: body)
         return Entry(line: try! metadata.encodedLine(), body: body, signingKey: key)
     }
 
@@ -64,8 +67,10 @@ enum ConformanceVectors {
     }
 
     static func tombstone(_ sequence: UInt64, dropped: SequenceRange, previous: EntryDigest? = nil) -> Entry {
-        let body = try! TombstoneBody(installation: installationA, dropped: dropped, entries: Int(dropped.last - dropped.first + 1),
-                                      bytes: 1000, reason: .maxBytes, limit: 100_000).encoded()
+        let body = try! TombstoneBody(
+            installation: installationA, dropped: dropped, entries: Int(dropped.last - dropped.first + 1),
+            bytes: 1000, reason: .maxBytes, limit: 100_000
+        ).encoded()
         return entry(sequence, previous: previous ?? EntryDigest.of(message: Array("lost \(sequence - 1)".utf8)), kind: .tombstone, body: body)
     }
 
@@ -108,8 +113,10 @@ enum ConformanceVectors {
     }
 
     /// A one-entry spool whose entry 1 is `entry`, expected to yield `code` on `file` (default: its `.json.gz`).
-    static func single(_ name: String, _ entry: Entry, _ code: String, file: String? = nil,
-                       entryFile: [UInt8]? = nil, signatureFile: [UInt8]? = nil) -> SpoolCase {
+    static func single(
+        _ name: String, _ entry: Entry, _ code: String, file: String? = nil,
+        entryFile: [UInt8]? = nil, signatureFile: [UInt8]? = nil
+    ) -> SpoolCase {
         var c = SpoolCase(name: name)
         c.add(entry, as: 1, entryFile: entryFile, signatureFile: signatureFile)
         c.expect(code, file ?? Self.file(1))
@@ -167,7 +174,9 @@ enum ConformanceVectors {
 
         var badStone = SpoolCase(name: "tombstone_invalid")
         badStone.add(three[0])
-        let badBody = try! TombstoneBody(installation: installationA, dropped: SequenceRange(first: 2, last: 2), entries: 1, bytes: 1, reason: .maxAge, limit: 1).encoded()
+        let badBody = try! TombstoneBody(
+            installation: installationA, dropped: SequenceRange(first: 2, last: 2), entries: 1, bytes: 1, reason: .maxAge, limit: 1
+        ).encoded()
         badStone.add(entry(2, previous: three[0].digest, kind: .tombstone, body: badBody))
         badStone.expect("tombstone_invalid", file(2))
         cases.append(badStone)
@@ -183,18 +192,27 @@ enum ConformanceVectors {
         crc[crc.count - 5] ^= 0x01
         cases.append(single("gzip_invalid_crc", one, "gzip_invalid", entryFile: crc))
         cases.append(single("gzip_invalid_third_member", one, "gzip_invalid", entryFile: one.compressed + (try! Gzip.compressMember([0x0a]))))
-        cases.append(single("metadata_missing", one, "metadata_missing",
-                            entryFile: try! Gzip.compressMember(one.line) + Gzip.compressMember([0x0a] + one.body)))
+        cases.append(
+            single(
+                "metadata_missing", one, "metadata_missing",
+                entryFile: try! Gzip.compressMember(one.line) + Gzip.compressMember([0x0a] + one.body)))
         let wrapped64 = String(decoding: one.armored, as: UTF8.self).replacingOccurrences(of: "\n", with: "")
             .replacingOccurrences(of: "-----BEGIN SSH SIGNATURE-----", with: "").replacingOccurrences(of: "-----END SSH SIGNATURE-----", with: "")
         var lines64 = ["-----BEGIN SSH SIGNATURE-----"]
         var rest = Substring(wrapped64)
-        while !rest.isEmpty { lines64.append(String(rest.prefix(64))); rest = rest.dropFirst(64) }
+        while !rest.isEmpty {
+            lines64.append(String(rest.prefix(64)))
+            rest = rest.dropFirst(64)
+        }
         lines64.append("-----END SSH SIGNATURE-----")
-        cases.append(single("signature_malformed_wrap", one, "signature_malformed", file: file(1, ".sig"),
-                            signatureFile: Array((lines64.joined(separator: "\n") + "\n").utf8)))
-        cases.append(single("signature_malformed_no_final_newline", one, "signature_malformed", file: file(1, ".sig"),
-                            signatureFile: Array(one.armored.dropLast())))
+        cases.append(
+            single(
+                "signature_malformed_wrap", one, "signature_malformed", file: file(1, ".sig"),
+                signatureFile: Array((lines64.joined(separator: "\n") + "\n").utf8)))
+        cases.append(
+            single(
+                "signature_malformed_no_final_newline", one, "signature_malformed", file: file(1, ".sig"),
+                signatureFile: Array(one.armored.dropLast())))
         var namespaced = one
         namespaced.namespace = "file"
         cases.append(single("signature_namespace", namespaced, "signature_namespace", file: file(1, ".sig")))
@@ -263,23 +281,27 @@ enum ConformanceVectors {
         let one = entry(1)
         func request(_ entry: Entry, edit: (inout EntryRequest) -> Void = { _ in }) -> EntryRequest {
             let metadata = try! EntryMetadata.decode(line: entry.line)
-            var request = EntryRequest(method: metadata.request.method, path: metadata.request.path, headers: [
-                .init(name: EntryHeaders.contentType, value: metadata.request.contentType),
-                .init(name: EntryHeaders.metadata, value: StrictBase64.encode(entry.line)),
-                .init(name: EntryHeaders.signature, value: StrictBase64.encode(entry.signature.blob)),
-                .init(name: EntryHeaders.idempotencyKey, value: entry.digest.description),
-            ], body: entry.body)
+            var request = EntryRequest(
+                method: metadata.request.method, path: metadata.request.path,
+                headers: [
+                    .init(name: EntryHeaders.contentType, value: metadata.request.contentType),
+                    .init(name: EntryHeaders.metadata, value: StrictBase64.encode(entry.line)),
+                    .init(name: EntryHeaders.signature, value: StrictBase64.encode(entry.signature.blob)),
+                    .init(name: EntryHeaders.idempotencyKey, value: entry.digest.description),
+                ], body: entry.body)
             edit(&request)
             return request
         }
         /// A request whose metadata line is not a valid one, signed all the same.
         func raw(_ entry: Entry) -> EntryRequest {
-            EntryRequest(method: "POST", path: "/api/telemetry", headers: [
-                .init(name: EntryHeaders.contentType, value: "application/json"),
-                .init(name: EntryHeaders.metadata, value: StrictBase64.encode(entry.line)),
-                .init(name: EntryHeaders.signature, value: StrictBase64.encode(entry.signature.blob)),
-                .init(name: EntryHeaders.idempotencyKey, value: entry.digest.description),
-            ], body: entry.body)
+            EntryRequest(
+                method: "POST", path: "/api/telemetry",
+                headers: [
+                    .init(name: EntryHeaders.contentType, value: "application/json"),
+                    .init(name: EntryHeaders.metadata, value: StrictBase64.encode(entry.line)),
+                    .init(name: EntryHeaders.signature, value: StrictBase64.encode(entry.signature.blob)),
+                    .init(name: EntryHeaders.idempotencyKey, value: entry.digest.description),
+                ], body: entry.body)
         }
         func set(_ name: String, _ value: String?) -> (inout EntryRequest) -> Void {
             { request in
@@ -294,37 +316,54 @@ enum ConformanceVectors {
             .init(name: "good_report", request: request(one), status: 201),
             .init(name: "good_tombstone", request: request(tombstone(5, dropped: SequenceRange(first: 1, last: 4))), status: 201),
             .init(name: "metadata_header_missing", request: request(one, edit: set(EntryHeaders.metadata, nil)), status: 400, code: "metadata_header_missing"),
-            .init(name: "metadata_header_invalid", request: request(one, edit: set(EntryHeaders.metadata, "eyJ")), status: 400, code: "metadata_header_invalid"),
-            .init(name: "signature_header_missing", request: request(one, edit: set(EntryHeaders.signature, nil)), status: 400, code: "signature_header_missing"),
-            .init(name: "signature_header_invalid", request: request(one, edit: set(EntryHeaders.signature, String(blobB64.dropLast(2)) + "=")),
-                  status: 400, code: "signature_header_invalid"),
-            .init(name: "signature_malformed", request: request(one, edit: set(EntryHeaders.signature, StrictBase64.encode(Array("SSHSIG".utf8)))),
-                  status: 400, code: "signature_malformed"),
-            .init(name: "idempotency_key_missing", request: request(one, edit: set(EntryHeaders.idempotencyKey, nil)), status: 400, code: "idempotency_key_missing"),
-            .init(name: "idempotency_key_invalid", request: request(one, edit: set(EntryHeaders.idempotencyKey, "sha256:XYZ")), status: 400, code: "idempotency_key_invalid"),
-            .init(name: "idempotency_key_mismatch", request: request(one, edit: set(EntryHeaders.idempotencyKey, EntryDigest.genesis.description)),
-                  status: 400, code: "idempotency_key_mismatch"),
+            .init(
+                name: "metadata_header_invalid", request: request(one, edit: set(EntryHeaders.metadata, "eyJ")), status: 400, code: "metadata_header_invalid"),
+            .init(
+                name: "signature_header_missing", request: request(one, edit: set(EntryHeaders.signature, nil)), status: 400, code: "signature_header_missing"),
+            .init(
+                name: "signature_header_invalid", request: request(one, edit: set(EntryHeaders.signature, String(blobB64.dropLast(2)) + "=")),
+                status: 400, code: "signature_header_invalid"),
+            .init(
+                name: "signature_malformed", request: request(one, edit: set(EntryHeaders.signature, StrictBase64.encode(Array("SSHSIG".utf8)))),
+                status: 400, code: "signature_malformed"),
+            .init(
+                name: "idempotency_key_missing", request: request(one, edit: set(EntryHeaders.idempotencyKey, nil)), status: 400,
+                code: "idempotency_key_missing"),
+            .init(
+                name: "idempotency_key_invalid", request: request(one, edit: set(EntryHeaders.idempotencyKey, "sha256:XYZ")), status: 400,
+                code: "idempotency_key_invalid"),
+            .init(
+                name: "idempotency_key_mismatch", request: request(one, edit: set(EntryHeaders.idempotencyKey, EntryDigest.genesis.description)),
+                status: 400, code: "idempotency_key_mismatch"),
             .init(name: "request_mismatch", request: request(one) { $0.path = "/api/other" }, status: 400, code: "request_mismatch"),
-            .init(name: "content_type_mismatch", request: request(one, edit: set(EntryHeaders.contentType, "text/plain")), status: 400, code: "content_type_mismatch"),
+            .init(
+                name: "content_type_mismatch", request: request(one, edit: set(EntryHeaders.contentType, "text/plain")), status: 400,
+                code: "content_type_mismatch"),
             .init(name: "signature_namespace", request: request(namespaced), status: 403, code: "signature_namespace"),
-            .init(name: "signature_invalid", request: request(one) { $0.body = Array(#"{"metrics":{"users":9},"schema":1}"#.utf8) + [0x0a] },
-                  status: 403, code: "signature_invalid"),
+            .init(
+                name: "signature_invalid", request: request(one) { $0.body = Array(#"{"metrics":{"users":9},"schema":1}"#.utf8) + [0x0a] },
+                status: 403, code: "signature_invalid"),
             .init(name: "key_untrusted", request: request(entry(1, key: keyC)), status: 403, code: "key_untrusted"),
             .init(name: "key_wrong_installation", request: request(entry(1, key: keyB)), status: 403, code: "key_wrong_installation"),
             .init(name: "format_unsupported", request: raw(one.editing(#""format":1"#, #""format":2"#)), status: 400, code: "format_unsupported"),
             .init(name: "metadata_invalid_format_1.0", request: raw(one.editing(#""format":1"#, #""format":1.0"#)), status: 400, code: "metadata_invalid"),
-            .init(name: "metadata_invalid_duplicate_key", request: raw(one.editing(#""format":1"#, #""format":1,"format":1"#)), status: 400, code: "metadata_invalid"),
+            .init(
+                name: "metadata_invalid_duplicate_key", request: raw(one.editing(#""format":1"#, #""format":1,"format":1"#)), status: 400,
+                code: "metadata_invalid"),
             .init(name: "too_large_metadata_line", request: raw(one.editing("{", "{" + String(repeating: " ", count: 17_000))), status: 400, code: "too_large"),
             .init(name: "request_path_invalid", request: raw(entry(1, path: "/api/../telemetry")), status: 400, code: "request_path_invalid"),
             .init(name: "body_mismatch", request: raw(one.editing(#""bodyLength":"#, #""bodyLength":1"#)), status: 400, code: "body_mismatch"),
-            .init(name: "tombstone_invalid", request: request(entry(2, kind: .tombstone, body: Array("{\"type\":\"tombstone\"}\n".utf8))),
-                  status: 400, code: "tombstone_invalid"),
+            .init(
+                name: "tombstone_invalid", request: request(entry(2, kind: .tombstone, body: Array("{\"type\":\"tombstone\"}\n".utf8))),
+                status: 400, code: "tombstone_invalid"),
         ]
         var mismatch = entry(1, key: keyB)
         mismatch.signingKey = keyA
         cases.append(.init(name: "key_mismatch", request: raw(mismatch), status: 400, code: "key_mismatch"))
-        cases.append(.init(name: "body_too_large", request: request(one) { $0.body = [UInt8](repeating: 0x20, count: (1 << 20) + 1) },
-                           status: 413, code: "body_too_large"))
+        cases.append(
+            .init(
+                name: "body_too_large", request: request(one) { $0.body = [UInt8](repeating: 0x20, count: (1 << 20) + 1) },
+                status: 413, code: "body_too_large"))
         return cases
     }
 

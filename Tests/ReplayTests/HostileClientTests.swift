@@ -2,8 +2,9 @@ import Foundation
 import ReceiverServer
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real `receiver` against clients that stall, idle, send broken HTTP or crowd it, over raw
@@ -37,7 +38,9 @@ struct HostileClientTests {
             #expect(took < limit + 3, "\(name): closed after \(took) s")
         }
         try await Task.sleep(for: .milliseconds(200))
-        #expect(receiver.child.stderr.contains("no complete request head (request line and header fields) within 1.0 s (--header-timeout)"), "\(receiver.child.stderr)")
+        #expect(
+            receiver.child.stderr.contains("no complete request head (request line and header fields) within 1.0 s (--header-timeout)"),
+            "\(receiver.child.stderr)")
         #expect(receiver.child.stderr.contains("no complete request body within 1.0 s (--body-timeout)"))
         #expect(receiver.child.stderr.contains("client went away before its request was complete"))
         #expect(!receiver.child.stderr.contains("answered 500"))
@@ -62,12 +65,14 @@ struct HostileClientTests {
     }
 
     /// Broken HTTP is the client's fault: 400, never 500 (which the uploader would retry).
-    @Test(.timeLimit(.minutes(1)), arguments: [
-        "Transfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n",
-        "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n",
-        "Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde",
-        "Content-Length: -1\r\n\r\n",
-    ])
+    @Test(
+        .timeLimit(.minutes(1)),
+        arguments: [
+            "Transfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n",
+            "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n",
+            "Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde",
+            "Content-Length: -1\r\n\r\n",
+        ])
     func malformedRequestsAre400(rest: String) async throws {
         let receiver = try await ReceiverProcess(in: temp)
         let socket = try RawSocket(port: port(of: receiver))

@@ -12,7 +12,9 @@ struct HostileEndpointTests {
 
     init() throws { temp = try TemporaryDirectory() }
 
-    func upload(_ spool: TestSpool, to url: String, ledger: String? = nil, _ extra: [String] = []) async throws -> (status: Int32, stdout: String, stderr: String) {
+    func upload(_ spool: TestSpool, to url: String, ledger: String? = nil, _ extra: [String] = []) async throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         try await runUploader(["upload", spool.directory, "--endpoint", url, "--ledger", ledger ?? temp.file("ledger.sqlite")] + extra, in: temp)
     }
 
@@ -62,7 +64,8 @@ struct HostileEndpointTests {
     @Test(.timeLimit(.minutes(1)))
     func nowIgnoresTheSchedule() async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 3)
-        let failing = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-status", "503", "--retry-after", "3600", "--fail-count", "1"])
+        let failing = try await ReceiverProcess(
+            in: temp, arguments: ["--fail-rate", "1", "--fail-status", "503", "--retry-after", "3600", "--fail-count", "1"])
         let first = try await upload(spool, to: failing.url, ["--retry-cap", "3600", "--max-wait", "1", "--concurrency", "1"])
         #expect(first.status == 75, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("1 waiting"), "\(first.stdout)")
@@ -130,13 +133,18 @@ struct HostileEndpointTests {
         let ledger = temp.file("ledger.sqlite")
         _ = try Ledger(path: ledger)
         // sqlite3 holds an exclusive lock for 15 s, longer than the ledger's 10 s busy timeout.
-        let holder = try ChildProcess("/usr/bin/python3", ["-c", """
-            import sqlite3, time, sys
-            db = sqlite3.connect(sys.argv[1], isolation_level=None)
-            db.execute("BEGIN EXCLUSIVE")
-            print("locked", flush=True)
-            time.sleep(15)
-            """, ledger], outputIn: temp.path)
+        let holder = try ChildProcess(
+            "/usr/bin/python3",
+            [
+                "-c",
+                """
+                import sqlite3, time, sys
+                db = sqlite3.connect(sys.argv[1], isolation_level=None)
+                db.execute("BEGIN EXCLUSIVE")
+                print("locked", flush=True)
+                time.sleep(15)
+                """, ledger,
+            ], outputIn: temp.path)
         defer { holder.kill(SIGKILL) }
         while !holder.stdout.contains("locked") { try await Task.sleep(for: .milliseconds(20)) }
         let status = try await runUploader(["status", "--ledger", ledger], in: temp)

@@ -2,10 +2,10 @@ import Foundation
 import Logging
 import ReplayClient
 import SpoolFormat
+import SpoolProtocol
 import SpoolStore
 import TestSupport
 import Testing
-import SpoolProtocol
 
 /// The ledger on its own: registration, attempts, and status across batches.
 @Suite("Ledger")
@@ -19,7 +19,8 @@ struct LedgerTests {
     @Test(.timeLimit(.minutes(1)))
     func statusKnowsMissingRangesAcrossBatches() throws {
         let spool = try TestSpool.make(in: temp.file("all"), stateRoot: temp.path, count: 8)
-        let first = temp.file("batch1"), second = temp.file("batch2")
+        let first = temp.file("batch1")
+        let second = temp.file("batch2")
         for (directory, sequences) in [(first, 1...3), (second, 6...8)] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             for entry in spool.entries where sequences.contains(Int(entry.metadata.sequence)) {
@@ -40,8 +41,10 @@ struct LedgerTests {
         var records = registered[0].work.map {
             Ledger.AttemptRecord(entry: $0.id, at: now, status: 201, latency: 0.01, state: .delivered)
         }
-        records.append(Ledger.AttemptRecord(entry: registered[1].work[0].id, at: now, status: 503, error: "busy", latency: 0.02,
-                                            state: .retrying, nextAttempt: now.addingTimeInterval(30)))
+        records.append(
+            Ledger.AttemptRecord(
+                entry: registered[1].work[0].id, at: now, status: 503, error: "busy", latency: 0.02,
+                state: .retrying, nextAttempt: now.addingTimeInterval(30)))
         try ledger.record(records)
 
         let status = try ledger.status()

@@ -13,17 +13,20 @@ struct LedgerTraceTests {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 5)
         let receiver = try await ReceiverProcess(in: temp)
         let trace = temp.file("trace.txt")
-        let child = try ChildProcess("/usr/bin/strace", [
-            "-f", "-y", "-qq", "-o", trace, "-e", "trace=write,pwrite64,writev,pwritev,fsync,fdatasync",
-            Command.product("uploader"), "upload", spool.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite"),
-        ], outputIn: temp.path)
+        let child = try ChildProcess(
+            "/usr/bin/strace",
+            [
+                "-f", "-y", "-qq", "-o", trace, "-e", "trace=write,pwrite64,writev,pwritev,fsync,fdatasync",
+                Command.product("uploader"), "upload", spool.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite"),
+            ], outputIn: temp.path)
         let status = await child.wait()
         await receiver.stop()
         #expect(status == 0, "\(child.stdout)\(child.stderr)")
         #expect(child.stdout.contains("5 entries: 5 delivered"), "\(child.stdout)")
 
         // Per ledger file (the database and its WAL): the index of its last write and last fsync.
-        var lastWrite: [String: Int] = [:], lastSync: [String: Int] = [:]
+        var lastWrite: [String: Int] = [:]
+        var lastSync: [String: Int] = [:]
         for (index, line) in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").enumerated() {
             // "PID call(FD</path/ledger.sqlite-wal>, ...": the ledger file this call touches.
             guard let open = line.range(of: "/ledger.sqlite"), let paren = line.firstIndex(of: "("), paren < open.lowerBound else { continue }

@@ -1,8 +1,8 @@
 import Foundation
 import SpoolFormat
 import SpoolStore
-import Testing
 import TestSupport
+import Testing
 
 /// docs/OPERATIONS.md is run as written: every block marked `<!-- runbook: site -->` or
 /// `<!-- runbook: connected -->` runs in order with bash, on a spooling side and a connected side
@@ -47,7 +47,9 @@ struct OperationsRunbookTests {
         #expect(steps.contains { $0.script.contains("spooler export") } && steps.contains { $0.script.contains("spooler ack") })
 
         let temp = try TemporaryDirectory()
-        let site = temp.file("site"), connected = temp.file("connected"), media = temp.file("media")
+        let site = temp.file("site")
+        let connected = temp.file("connected")
+        let media = temp.file("media")
         for folder in [site, connected, media] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
@@ -63,8 +65,9 @@ struct OperationsRunbookTests {
         ]
         for (index, step) in steps.enumerated() {
             let directory = step.side == "site" ? site : connected
-            let result = try Command.run("/bin/bash", ["-euo", "pipefail", "-c", step.script], in: directory,
-                                         environment: try #require(environments[step.side]))
+            let result = try Command.run(
+                "/bin/bash", ["-euo", "pipefail", "-c", step.script], in: directory,
+                environment: try #require(environments[step.side]))
             try #require(result.status == 0, "runbook step \(index + 1) (\(step.side)) failed:\n\(step.script)\n\(result.stdout)\(result.stderr)")
         }
 

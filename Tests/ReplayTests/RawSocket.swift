@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP connection to 127.0.0.1 driven byte by byte, as a hostile or broken client (or
@@ -69,7 +70,9 @@ final class RawEndpoint: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         listen(listener, 64)
         var bound = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -80,7 +83,10 @@ final class RawEndpoint: @unchecked Sendable {
                 let client = accept(listener, nil, nil)
                 if client < 0 { return }
                 let socket = RawSocket(fd: client)
-                let number = lock.withLock { requestCount += 1; return requestCount }
+                let number = lock.withLock {
+                    requestCount += 1
+                    return requestCount
+                }
                 Thread.detachNewThread {
                     Self.readRequest(socket)
                     answer(socket, number)
@@ -102,7 +108,8 @@ final class RawEndpoint: @unchecked Sendable {
             received += byte[0..<count]
             guard let end = (0..<max(0, received.count - 3)).first(where: { received[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) }) else { continue }
             let head = String(decoding: received[..<end], as: UTF8.self).lowercased()
-            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            let length =
+                head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                 .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
             if received.count - (end + 4) >= length { return }
         }

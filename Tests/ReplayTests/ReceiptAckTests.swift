@@ -1,11 +1,11 @@
+import Crypto
 import Foundation
 import ReplayClient
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
-import Testing
 import TestSupport
-import Crypto
+import Testing
 
 /// The way back: a real upload to a real receiver, `uploader receipt`, `spooler ack`, all with the
 /// built binaries and stock ssh-keygen.
@@ -78,9 +78,13 @@ struct ReceiptAckTests {
         defer { Task { await receiver.stop() } }
         #expect(try loop.spooler("collect").status == 0)  // entry 4: not delivered
         let receipt = try await loop.receipt("receipt")
-        let check = try Command.run("ssh-keygen", ["-Y", "verify", "-f", loop.trusted, "-I", DeliveryReceipt.principal,
-                                                   "-n", DeliveryReceipt.namespace, "-s", receipt + ".sig"],
-                                    input: try Data(contentsOf: URL(fileURLWithPath: receipt)))
+        let check = try Command.run(
+            "ssh-keygen",
+            [
+                "-Y", "verify", "-f", loop.trusted, "-I", DeliveryReceipt.principal,
+                "-n", DeliveryReceipt.namespace, "-s", receipt + ".sig",
+            ],
+            input: try Data(contentsOf: URL(fileURLWithPath: receipt)))
         #expect(check.status == 0, "\(check.stderr)")
         let keyMode = FileSystem.mode(of: loop.temp.file("uploader/uploader-key")).map { $0 & 0o777 }
         #expect(keyMode == 0o600)
@@ -116,13 +120,16 @@ struct ReceiptAckTests {
         let receipt = try await loop.receipt("receipt")
         let installation = try StateDirectory(path: loop.state).loadPublicIdentity().installation
 
-        func expectRefused(_ path: String, _ code: ProblemCode, _ words: String, config: Bool = true,
-                           sourceLocation: SourceLocation = #_sourceLocation) throws {
+        func expectRefused(
+            _ path: String, _ code: ProblemCode, _ words: String, config: Bool = true,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) throws {
             let before = try loop.snapshot()
             let result = try loop.spooler("ack", path, config: config)
             #expect(result.status == 1, "\(result.stdout)", sourceLocation: sourceLocation)
-            #expect(result.stderr.contains(code.rawValue) || code == .receiptMalformed && result.stderr.contains(words),
-                    "\(result.stderr)", sourceLocation: sourceLocation)
+            #expect(
+                result.stderr.contains(code.rawValue) || code == .receiptMalformed && result.stderr.contains(words),
+                "\(result.stderr)", sourceLocation: sourceLocation)
             #expect(result.stderr.contains(words), "\(result.stderr)", sourceLocation: sourceLocation)
             #expect(try loop.snapshot() == before, "the spool or state changed", sourceLocation: sourceLocation)
         }
@@ -147,17 +154,20 @@ struct ReceiptAckTests {
         // Trusted key, but another installation.
         let key = try SigningKeyFile.load(loop.temp.file("uploader/uploader-key"))
         let foreignPath = loop.temp.file("foreign")
-        try ReceiptIssuer.write(DeliveryReceipt(installation: UUID().uuidString.lowercased(), issued: Date(), delivered: [], lost: []),
-                               to: foreignPath, key: key)
+        try ReceiptIssuer.write(
+            DeliveryReceipt(installation: UUID().uuidString.lowercased(), issued: Date(), delivered: [], lost: []),
+            to: foreignPath, key: key)
         try expectRefused(foreignPath, .receiptWrongInstallation, "is for installation")
 
         // Trusted key, this installation, a digest the spool never had (alongside a true one).
         let real = try DeliveryReceipt.decode(Array(try Data(contentsOf: URL(fileURLWithPath: receipt))))
         let unknownDigest = EntryDigest.of(message: Array("never spooled".utf8))
         let unknownPath = loop.temp.file("unknown")
-        try ReceiptIssuer.write(DeliveryReceipt(installation: installation, issued: Date(),
-                                               delivered: [real.delivered[0], .init(sequence: 2, digest: unknownDigest)], lost: []),
-                               to: unknownPath, key: key)
+        try ReceiptIssuer.write(
+            DeliveryReceipt(
+                installation: installation, issued: Date(),
+                delivered: [real.delivered[0], .init(sequence: 2, digest: unknownDigest)], lost: []),
+            to: unknownPath, key: key)
         try expectRefused(unknownPath, .receiptUnknownDigest, "\(unknownDigest)")
 
         // Applied once, then replayed.
@@ -167,8 +177,9 @@ struct ReceiptAckTests {
         try expectRefused(receipt, .receiptReplayed, "already applied")
         // An older receipt than the one applied.
         let older = loop.temp.file("older")
-        try ReceiptIssuer.write(DeliveryReceipt(installation: installation, issued: Date(timeIntervalSinceNow: -3600), delivered: [], lost: []),
-                               to: older, key: key)
+        try ReceiptIssuer.write(
+            DeliveryReceipt(installation: installation, issued: Date(timeIntervalSinceNow: -3600), delivered: [], lost: []),
+            to: older, key: key)
         try expectRefused(older, .receiptReplayed, "before the receipt")
     }
 
@@ -179,7 +190,8 @@ struct ReceiptAckTests {
         defer { Task { await receiver.stop() } }
         // A second installation in the same ledger.
         let other = loop.temp.file("Spool-2")
-        #expect(try Command.run(Command.product("spooler"), ["collect", "--spool", other, "--state", loop.temp.file("state-2")], in: loop.temp.path).status == 0)
+        #expect(
+            try Command.run(Command.product("spooler"), ["collect", "--spool", other, "--state", loop.temp.file("state-2")], in: loop.temp.path).status == 0)
         #expect(try await loop.uploader("upload", other, "--endpoint", receiver.url).status == 0)
         let ambiguous = try await loop.uploader("receipt", "--out", loop.temp.file("r"))
         #expect(ambiguous.status == 2)

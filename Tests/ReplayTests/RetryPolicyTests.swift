@@ -1,8 +1,8 @@
+import AsyncHTTPClient
 import Foundation
 import ReceiverServer
 import ReplayClient
 import Testing
-import AsyncHTTPClient
 
 @Suite("Retry policy and HTTP settings")
 struct RetryPolicyTests {
@@ -29,7 +29,7 @@ struct RetryPolicyTests {
     }
 
     @Test func parsesRetryAfterInBothForms() {
-        let now = Date(timeIntervalSince1970: 784_111_777) // Sun, 06 Nov 1994 08:49:37 GMT
+        let now = Date(timeIntervalSince1970: 784_111_777)  // Sun, 06 Nov 1994 08:49:37 GMT
         #expect(RetryPolicy.parseRetryAfter("120", now: now) == 120)
         #expect(RetryPolicy.parseRetryAfter("Sun, 06 Nov 1994 08:49:47 GMT", now: now) == 10)
         #expect(RetryPolicy.parseRetryAfter("Sunday, 06-Nov-94 08:49:57 GMT", now: now) == 20)

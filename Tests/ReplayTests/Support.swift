@@ -6,10 +6,11 @@ import SpoolFormat
 import SpoolStore
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
-import NIOCore
-import NIOSSL
+    import Glibc
+    import NIOCore
+    import NIOSSL
 #endif
 
 /// A spool written by the real `SpoolWriter`, with what was written.
@@ -87,9 +88,10 @@ final class ReceiverProcess: @unchecked Sendable {
 
     init(in directory: TemporaryDirectory, arguments: [String] = []) async throws {
         databasePath = directory.file("receiver-\(UUID().uuidString.prefix(8)).sqlite")
-        child = try ChildProcess(Command.product("receiver"),
-                                 ["serve", "--host", "127.0.0.1", "--port", "0", "--db", databasePath] + arguments,
-                                 outputIn: directory.path)
+        child = try ChildProcess(
+            Command.product("receiver"),
+            ["serve", "--host", "127.0.0.1", "--port", "0", "--db", databasePath] + arguments,
+            outputIn: directory.path)
         let deadline = Date().addingTimeInterval(60)
         var found: String?
         while found == nil, Date() < deadline, child.process.isRunning {
@@ -130,7 +132,9 @@ final class ReceiverProcess: @unchecked Sendable {
 }
 
 /// Runs the real `uploader` binary to completion.
-func runUploader(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+func runUploader(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) async throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let child = try ChildProcess(Command.product("uploader"), arguments, outputIn: directory.path, environment: environment)
     let status = await child.wait()
     return (status, child.stdout, child.stderr)
@@ -164,12 +168,18 @@ struct TestCertificates {
         try Data("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n".utf8)
             .write(to: URL(fileURLWithPath: ext))
         let steps: [[String]] = [
-            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", directory + "/ca.key",
-             "-out", caFile, "-days", "2", "-subj", "/CN=TelemetrySpool test CA"],
-            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile,
-             "-out", directory + "/server.csr", "-subj", "/CN=127.0.0.1"],
-            ["x509", "-req", "-in", directory + "/server.csr", "-CA", caFile, "-CAkey", directory + "/ca.key", "-CAcreateserial",
-             "-out", certificateFile, "-days", "2", "-extfile", ext],
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", directory + "/ca.key",
+                "-out", caFile, "-days", "2", "-subj", "/CN=TelemetrySpool test CA",
+            ],
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile,
+                "-out", directory + "/server.csr", "-subj", "/CN=127.0.0.1",
+            ],
+            [
+                "x509", "-req", "-in", directory + "/server.csr", "-CA", caFile, "-CAkey", directory + "/ca.key", "-CAcreateserial",
+                "-out", certificateFile, "-days", "2", "-extfile", ext,
+            ],
         ]
         for arguments in steps {
             let child = try ChildProcess("/usr/bin/openssl", arguments, outputIn: directory)

@@ -6,10 +6,11 @@ import SpoolFormat
 import SpoolStore
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
-import SpoolProtocol
-import Crypto
+    import Glibc
+    import SpoolProtocol
+    import Crypto
 #endif
 
 /// The real `uploader` against the real `receiver` on 127.0.0.1. Serialized: each test runs its
@@ -20,7 +21,9 @@ struct UploadEndToEndTests {
 
     init() throws { temp = try TemporaryDirectory() }
 
-    func upload(_ spool: TestSpool, to receiver: ReceiverProcess, ledger: String? = nil, _ extra: [String] = []) async throws -> (status: Int32, stdout: String, stderr: String) {
+    func upload(_ spool: TestSpool, to receiver: ReceiverProcess, ledger: String? = nil, _ extra: [String] = []) async throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         try await runUploader(["upload", spool.directory, "--endpoint", receiver.url, "--ledger", ledger ?? temp.file("ledger.sqlite")] + extra, in: temp)
     }
 
@@ -88,7 +91,8 @@ struct UploadEndToEndTests {
     @Test(.timeLimit(.minutes(2)), arguments: [("429", "1", 1.0), ("503", "http-date:2", 1.0)])
     func obeysRetryAfter(status: String, retryAfter: String, atLeast: Double) async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 3)
-        let receiver = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-count", "1", "--fail-status", status, "--retry-after", retryAfter])
+        let receiver = try await ReceiverProcess(
+            in: temp, arguments: ["--fail-rate", "1", "--fail-count", "1", "--fail-status", status, "--retry-after", retryAfter])
         let ledgerPath = temp.file("ledger.sqlite")
         let result = try await upload(spool, to: receiver, ledger: ledgerPath, ["--retry-base", "0.01", "--retry-cap", "30", "--concurrency", "1"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -229,9 +233,11 @@ struct UploadEndToEndTests {
     func quarantinesAnEntryChangedAfterVerification() async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 5)
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--delay-ms", "500"])
-        let child = try ChildProcess(Command.product("uploader"), [
-            "upload", spool.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite"), "--concurrency", "1", "--memory", "0",
-        ], outputIn: temp.path)
+        let child = try ChildProcess(
+            Command.product("uploader"),
+            [
+                "upload", spool.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite"), "--concurrency", "1", "--memory", "0",
+            ], outputIn: temp.path)
         while try await receiver.summary().reports == 0, child.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         let last = spool.entries[4]
         let forged = try Gzip.compressMember(last.metadataLine + [0x0a]) + Gzip.compressMember(Array(#"{"users":0}"#.utf8))
@@ -257,9 +263,10 @@ struct UploadEndToEndTests {
         let impostor = try TestSpool.make(in: temp.file("spool2"), stateRoot: temp.path + "/other", count: 1)
         let claimed = spool.identities[0].installation
         let key = impostor.identities[0].signingKey
-        let metadata = EntryMetadata(kind: .report, installation: claimed, sequence: 3, created: Date(), productVersion: "9.9.9", schema: 1,
-                                     previous: spool.entries[1].digest, key: SSHPublicKey(key.publicKey).fingerprint,
-                                     request: ReplayRequest(), body: Array("{}".utf8))
+        let metadata = EntryMetadata(
+            kind: .report, installation: claimed, sequence: 3, created: Date(), productVersion: "9.9.9", schema: 1,
+            previous: spool.entries[1].digest, key: SSHPublicKey(key.publicKey).fingerprint,
+            request: ReplayRequest(), body: Array("{}".utf8))
         let forged = try SpoolEntry.make(metadata: metadata, body: Array("{}".utf8), signingKey: key)
         try Data(try forged.compressedFile()).write(to: URL(fileURLWithPath: impostor.directory + "/" + forged.name.entryFile))
         try Data(forged.signatureFile.utf8).write(to: URL(fileURLWithPath: impostor.directory + "/" + forged.name.signatureFile))
@@ -279,7 +286,8 @@ struct UploadEndToEndTests {
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--delay-ms", "25"])
         let ledger = temp.file("ledger.sqlite")
         let arguments = ["upload", spool.directory, "--endpoint", receiver.url, "--ledger", ledger, "--concurrency", "2"]
-        var kills = 0, stored = 0
+        var kills = 0
+        var stored = 0
         while kills < 20 {
             let child = try ChildProcess(Command.product("uploader"), arguments, outputIn: temp.path)
             // Kill only once this run has delivered something: then it is mid-batch for sure.
@@ -387,7 +395,11 @@ struct UploadEndToEndTests {
         #expect(refused.status == 75, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stdout.contains("3 waiting") && refused.stdout.contains("endpoint paused"), "\(refused.stdout)")
         let errors = try await status(ledger: temp.file("refused.sqlite")).latestErrors
-        #expect(!errors.isEmpty && errors.allSatisfy { ($0.error ?? "").localizedCaseInsensitiveContains("certificate") || ($0.error ?? "").localizedCaseInsensitiveContains("handshake") }, "\(errors)")
+        #expect(
+            !errors.isEmpty
+                && errors.allSatisfy {
+                    ($0.error ?? "").localizedCaseInsensitiveContains("certificate") || ($0.error ?? "").localizedCaseInsensitiveContains("handshake")
+                }, "\(errors)")
         #expect(try await receiver.summary().requests.total == 0)
 
         let trusted = try await upload(spool, to: receiver, ["--ca-file", certificates.caFile])
@@ -403,13 +415,15 @@ struct UploadEndToEndTests {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 1)
         let proxy = try await ReceiverProcess(in: temp)
         let arguments = ["upload", spool.directory, "--endpoint", "https://telemetry.invalid:9", "--max-attempts", "1", "--connect-timeout", "5"]
-        let proxied = try await runUploader(arguments + ["--ledger", temp.file("proxied.sqlite")], in: temp,
-                                            environment: ["HTTPS_PROXY": proxy.url, "NO_PROXY": "", "https_proxy": "", "no_proxy": ""])
+        let proxied = try await runUploader(
+            arguments + ["--ledger", temp.file("proxied.sqlite")], in: temp,
+            environment: ["HTTPS_PROXY": proxy.url, "NO_PROXY": "", "https_proxy": "", "no_proxy": ""])
         #expect(proxied.status == 75)
         let viaProxy = try await status(ledger: temp.file("proxied.sqlite")).latestErrors
         #expect(viaProxy.first?.error?.contains("Proxy") == true, "\(viaProxy)")
-        let bypassed = try await runUploader(arguments + ["--ledger", temp.file("bypassed.sqlite")], in: temp,
-                                             environment: ["HTTPS_PROXY": proxy.url, "NO_PROXY": "localhost,.invalid", "https_proxy": "", "no_proxy": ""])
+        let bypassed = try await runUploader(
+            arguments + ["--ledger", temp.file("bypassed.sqlite")], in: temp,
+            environment: ["HTTPS_PROXY": proxy.url, "NO_PROXY": "localhost,.invalid", "https_proxy": "", "no_proxy": ""])
         #expect(bypassed.status == 75)
         let direct = try await status(ledger: temp.file("bypassed.sqlite")).latestErrors
         #expect(direct.first?.error?.contains("Proxy") == false, "\(direct)")
@@ -423,7 +437,8 @@ struct UploadEndToEndTests {
         let result = try await runUploader(["upload", spool.directory, "--endpoint", "ftp://example", "--ledger", temp.file("l.sqlite")], in: temp)
         #expect(result.status == 2)
         #expect(result.stderr.contains("--endpoint 'ftp://example' is not an http(s) URL"), "\(result.stderr)")
-        let inside = try await runUploader(["upload", spool.directory, "--endpoint", "http://127.0.0.1:9", "--ledger", spool.directory + "/ledger.sqlite"], in: temp)
+        let inside = try await runUploader(
+            ["upload", spool.directory, "--endpoint", "http://127.0.0.1:9", "--ledger", spool.directory + "/ledger.sqlite"], in: temp)
         #expect(inside.status == 2)
         #expect(inside.stderr.contains("inside the spool directory"), "\(inside.stderr)")
     }

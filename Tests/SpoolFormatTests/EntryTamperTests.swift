@@ -11,7 +11,8 @@ struct EntryTamperTests {
 
     var trust: SingleSignerTrust { SingleSignerTrust(key: SSHPublicKey(key.publicKey), principal: installation) }
 
-    func makeEntry(sequence: UInt64 = 1, previous: EntryDigest = .genesis, body: String = #"{"metrics":{"projects":3},"schema":1}"# + "\n") throws -> SpoolEntry {
+    func makeEntry(sequence: UInt64 = 1, previous: EntryDigest = .genesis, body: String = #"{"metrics":{"projects":3},"schema":1}"# + "\n") throws -> SpoolEntry
+    {
         let bytes = Array(body.utf8)
         let metadata = EntryMetadata(
             kind: .report, installation: installation, sequence: sequence, created: Date(timeIntervalSince1970: 1_764_000_000),
@@ -33,7 +34,8 @@ struct EntryTamperTests {
     @Test("flipping any single byte of the .json.gz is detected", arguments: [UInt8(0xff), 0x01, 0x80])
     func flipEntryByte(mask: UInt8) throws {
         let entry = try makeEntry()
-        let file = try entry.compressedFile(), signature = Array(entry.signatureFile.utf8)
+        let file = try entry.compressedFile()
+        let signature = Array(entry.signatureFile.utf8)
         var accepted: [Int] = []
         for position in file.indices {
             var tampered = file
@@ -46,7 +48,8 @@ struct EntryTamperTests {
     @Test("flipping any single byte of the .sig is detected", arguments: [UInt8(0xff), 0x01, 0x20])
     func flipSignatureByte(mask: UInt8) throws {
         let entry = try makeEntry()
-        let file = try entry.compressedFile(), signature = Array(entry.signatureFile.utf8)
+        let file = try entry.compressedFile()
+        let signature = Array(entry.signatureFile.utf8)
         var accepted: [Int] = []
         for position in signature.indices {
             var tampered = signature
@@ -59,13 +62,18 @@ struct EntryTamperTests {
     @Test("truncating the .json.gz or the .sig at every length is detected")
     func truncation() throws {
         let entry = try makeEntry()
-        let file = try entry.compressedFile(), signature = Array(entry.signatureFile.utf8)
+        let file = try entry.compressedFile()
+        let signature = Array(entry.signatureFile.utf8)
         for length in 0..<file.count {
-            #expect((try? SpoolEntry.open(compressed: Array(file.prefix(length)), signatureText: signature, trust: trust)) == nil, "entry truncated to \(length) bytes accepted")
+            #expect(
+                (try? SpoolEntry.open(compressed: Array(file.prefix(length)), signatureText: signature, trust: trust)) == nil,
+                "entry truncated to \(length) bytes accepted")
         }
         // The .sig's final newline is optional in the armor; every shorter prefix must fail.
         for length in 0..<(signature.count - 1) {
-            #expect((try? SpoolEntry.open(compressed: file, signatureText: Array(signature.prefix(length)), trust: trust)) == nil, "signature truncated to \(length) bytes accepted")
+            #expect(
+                (try? SpoolEntry.open(compressed: file, signatureText: Array(signature.prefix(length)), trust: trust)) == nil,
+                "signature truncated to \(length) bytes accepted")
         }
     }
 
@@ -91,7 +99,8 @@ struct EntryTamperTests {
 
     @Test("a signature of another entry does not verify")
     func swappedSignature() throws {
-        let a = try makeEntry(sequence: 1), b = try makeEntry(sequence: 2, previous: a.digest)
+        let a = try makeEntry(sequence: 1)
+        let b = try makeEntry(sequence: 2, previous: a.digest)
         let error = #expect(throws: EntryProblem.self) {
             try SpoolEntry.open(compressed: try a.compressedFile(), signatureText: Array(b.signatureFile.utf8), trust: trust)
         }
@@ -101,7 +110,8 @@ struct EntryTamperTests {
     @Test("a third gzip member, trailing bytes or a single member are refused")
     func memberCount() throws {
         let entry = try makeEntry()
-        let file = try entry.compressedFile(), signature = Array(entry.signatureFile.utf8)
+        let file = try entry.compressedFile()
+        let signature = Array(entry.signatureFile.utf8)
         let extra = try Gzip.compressMember(Array("{}".utf8))
         for tampered in [file + extra, file + [0], Array(file.prefix(try Gzip.compressMember(entry.metadataLine + [0x0a]).count))] {
             let error = #expect(throws: EntryProblem.self) {

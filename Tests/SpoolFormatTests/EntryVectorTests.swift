@@ -37,7 +37,9 @@ struct EntryVectorTests {
         #expect(signature.publicKey == key)
         #expect(signature.namespace == SpoolEntry.namespace)
         #expect(key.fingerprint == "SHA256:BmxAFEBay36cDSq8Liz7yddVsqDLzQSby7sHp+S3Vv8")
-        #expect(AllowedSigners.line(principal: "b58572c3-faca-420c-8df7-178ea2d410b2", namespace: SpoolEntry.namespace, key: key) == (try Self.text("allowed_signers")))
+        #expect(
+            AllowedSigners.line(principal: "b58572c3-faca-420c-8df7-178ea2d410b2", namespace: SpoolEntry.namespace, key: key)
+                == (try Self.text("allowed_signers")))
     }
 
     @Test("re-encoding the vector's parts reproduces the signature file byte for byte")

@@ -1,8 +1,9 @@
 import Foundation
 import SpoolFormat
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("reading files and printing names")
@@ -46,17 +47,19 @@ struct RegularFileTests {
         #expect(error?.description == "\(dir)/allowed_signers: is a FIFO (named pipe), not a regular file")
     }
 
-    @Test("control characters, invalid UTF-8 and bidirectional overrides are escaped", arguments: [
-        ("plain/path-1.json.gz", "plain/path-1.json.gz"),
-        ("a\nb", #"a\nb"#),
-        ("\u{1b}[2Jx", #"\x1b[2Jx"#),
-        ("tab\there\r", #"tab\there\r"#),
-        ("del\u{7f}c1\u{85}", #"del\x7fc1\x85"#),
-        ("back\\slash", #"back\\slash"#),
-        ("rtl\u{202e}txt.gz", #"rtl\u{202e}txt.gz"#),
-        (String(decoding: [0x61, 0xff, 0x62], as: UTF8.self), #"a\u{fffd}b"#),
-        ("é ü 日本", "é ü 日本"),
-    ])
+    @Test(
+        "control characters, invalid UTF-8 and bidirectional overrides are escaped",
+        arguments: [
+            ("plain/path-1.json.gz", "plain/path-1.json.gz"),
+            ("a\nb", #"a\nb"#),
+            ("\u{1b}[2Jx", #"\x1b[2Jx"#),
+            ("tab\there\r", #"tab\there\r"#),
+            ("del\u{7f}c1\u{85}", #"del\x7fc1\x85"#),
+            ("back\\slash", #"back\\slash"#),
+            ("rtl\u{202e}txt.gz", #"rtl\u{202e}txt.gz"#),
+            (String(decoding: [0x61, 0xff, 0x62], as: UTF8.self), #"a\u{fffd}b"#),
+            ("é ü 日本", "é ü 日本"),
+        ])
     func escapes(raw: String, printed: String) {
         #expect(PrintableText.path(raw) == printed)
     }

@@ -11,15 +11,19 @@ struct Signer {
 
     var trust: any SignerTrust {
         get throws {
-            try AllowedSigners(text: "\(installation) namespaces=\"\(SpoolEntry.namespace)\" \(SSHPublicKey(key.publicKey).openSSHLine())\n", file: "allowed_signers")
+            try AllowedSigners(
+                text: "\(installation) namespaces=\"\(SpoolEntry.namespace)\" \(SSHPublicKey(key.publicKey).openSSHLine())\n", file: "allowed_signers")
         }
     }
 
-    func entry(kind: EntryKind = .report, sequence: UInt64 = 1, body: [UInt8] = Array(#"{"users":1}"#.utf8),
-               path: String = "/api/telemetry") throws -> SpoolEntry {
-        let metadata = EntryMetadata(kind: kind, installation: installation, sequence: sequence, created: Date(), productVersion: "1.0",
-                                     schema: 1, previous: sequence == 1 ? .genesis : EntryDigest.of(message: [UInt8(sequence)]),
-                                     key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(path: path), body: body)
+    func entry(
+        kind: EntryKind = .report, sequence: UInt64 = 1, body: [UInt8] = Array(#"{"users":1}"#.utf8),
+        path: String = "/api/telemetry"
+    ) throws -> SpoolEntry {
+        let metadata = EntryMetadata(
+            kind: kind, installation: installation, sequence: sequence, created: Date(), productVersion: "1.0",
+            schema: 1, previous: sequence == 1 ? .genesis : EntryDigest.of(message: [UInt8(sequence)]),
+            key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(path: path), body: body)
         return try SpoolEntry.make(metadata: metadata, body: body, signingKey: key)
     }
 
@@ -91,10 +95,19 @@ struct EntryRequestTests {
                 ("the metadata header", request.setting(EntryHeaders.metadata, StrictBase64.encode(metadataLine)), .entry(.signatureInvalid), 403),
                 ("no metadata header", request.setting(EntryHeaders.metadata, nil), .request(.metadataHeaderMissing), 400),
                 ("metadata not base64", request.setting(EntryHeaders.metadata, "not base64!"), .request(.metadataHeaderInvalid), 400),
-                ("another entry's signature", request.setting(EntryHeaders.signature, StrictBase64.encode(other.signature.blob)), .entry(.signatureInvalid), 403),
-                ("a signature that is no SSHSIG blob", request.setting(EntryHeaders.signature, StrictBase64.encode(Array("nonsense".utf8))), .entry(.signatureMalformed), 400),
+                (
+                    "another entry's signature", request.setting(EntryHeaders.signature, StrictBase64.encode(other.signature.blob)), .entry(.signatureInvalid),
+                    403
+                ),
+                (
+                    "a signature that is no SSHSIG blob", request.setting(EntryHeaders.signature, StrictBase64.encode(Array("nonsense".utf8))),
+                    .entry(.signatureMalformed), 400
+                ),
                 ("no signature header", request.setting(EntryHeaders.signature, nil), .request(.signatureHeaderMissing), 400),
-                ("another entry's idempotency key", request.setting(EntryHeaders.idempotencyKey, other.digest.description), .request(.idempotencyKeyMismatch), 400),
+                (
+                    "another entry's idempotency key", request.setting(EntryHeaders.idempotencyKey, other.digest.description),
+                    .request(.idempotencyKeyMismatch), 400
+                ),
                 ("a malformed idempotency key", request.setting(EntryHeaders.idempotencyKey, "sha256:XYZ"), .request(.idempotencyKeyInvalid), 400),
                 ("no idempotency key", request.setting(EntryHeaders.idempotencyKey, nil), .request(.idempotencyKeyMissing), 400),
                 ("the path", path, .request(.requestMismatch), 400),
@@ -138,8 +151,10 @@ struct EntryRequestTests {
     @Test("the tombstone body's bytes are compact JSON with sorted keys, as signed")
     func tombstoneBytes() throws {
         let body = TombstoneBody(installation: "i", dropped: SequenceRange(first: 1, last: 4), entries: 4, bytes: 4096, reason: .maxAge, limit: 60)
-        #expect(String(decoding: try body.encoded(), as: UTF8.self)
-            == #"{"bytes":4096,"dropped":{"first":1,"last":4},"entries":4,"installation":"i","limit":60,"reason":"max_age","schema":1,"type":"tombstone"}"# + "\n")
+        #expect(
+            String(decoding: try body.encoded(), as: UTF8.self)
+                == #"{"bytes":4096,"dropped":{"first":1,"last":4},"entries":4,"installation":"i","limit":60,"reason":"max_age","schema":1,"type":"tombstone"}"#
+                + "\n")
     }
 
     @Test("missing minus declared lost: only sequences no tombstone declares remain missing")

@@ -7,42 +7,46 @@ import PropertyBased
 import ReceiverServer
 import SpoolFormat
 import SpoolProtocol
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Request-path rule")
 struct RequestPathTests {
-    @Test("accepted paths", arguments: [
-        "/api/telemetry", "/a", "/A-Z_a.z~0-9", "/v1/acme.product/reports", "/...", "/a..b", "/.well", "/summaryx", "/x/summary",
-        "/" + String(repeating: "a", count: RequestPath.maxBytes - 1),
-    ])
+    @Test(
+        "accepted paths",
+        arguments: [
+            "/api/telemetry", "/a", "/A-Z_a.z~0-9", "/v1/acme.product/reports", "/...", "/a..b", "/.well", "/summaryx", "/x/summary",
+            "/" + String(repeating: "a", count: RequestPath.maxBytes - 1),
+        ])
     func accepted(path: String) {
         #expect(RequestPath.problem(path) == nil)
     }
 
-    @Test("refused paths, each with the reason", arguments: [
-        ("", "does not start with '/'"),
-        ("api/telemetry", "does not start with '/'"),
-        ("/", "empty segment"),
-        ("//api", "empty segment"),
-        ("/api/", "empty segment"),
-        ("/api//telemetry", "empty segment"),
-        ("/api/./telemetry", "'.' or '..' segment"),
-        ("/api/..", "'.' or '..' segment"),
-        ("/api?x=1", "query"),
-        ("/api#top", "fragment"),
-        ("/api%2Ftelemetry", "percent-escape"),
-        ("/api\\telemetry", "'\\'"),
-        ("/api telemetry", "' '"),
-        ("/api\u{01}", "control character"),
-        ("/api\u{7f}", "control character"),
-        ("/api/caf\u{e9}", "outside ASCII"),
-        ("/api/alice@corp.example", "'@'"),
-        ("/summary", "receiver's own /summary"),
-        ("/Summary", "receiver's own /summary"),
-        ("/summary/x", "receiver's own /summary"),
-        ("/" + String(repeating: "a", count: RequestPath.maxBytes), "more than \(RequestPath.maxBytes)"),
-    ])
+    @Test(
+        "refused paths, each with the reason",
+        arguments: [
+            ("", "does not start with '/'"),
+            ("api/telemetry", "does not start with '/'"),
+            ("/", "empty segment"),
+            ("//api", "empty segment"),
+            ("/api/", "empty segment"),
+            ("/api//telemetry", "empty segment"),
+            ("/api/./telemetry", "'.' or '..' segment"),
+            ("/api/..", "'.' or '..' segment"),
+            ("/api?x=1", "query"),
+            ("/api#top", "fragment"),
+            ("/api%2Ftelemetry", "percent-escape"),
+            ("/api\\telemetry", "'\\'"),
+            ("/api telemetry", "' '"),
+            ("/api\u{01}", "control character"),
+            ("/api\u{7f}", "control character"),
+            ("/api/caf\u{e9}", "outside ASCII"),
+            ("/api/alice@corp.example", "'@'"),
+            ("/summary", "receiver's own /summary"),
+            ("/Summary", "receiver's own /summary"),
+            ("/summary/x", "receiver's own /summary"),
+            ("/" + String(repeating: "a", count: RequestPath.maxBytes), "more than \(RequestPath.maxBytes)"),
+        ])
     func refused(path: String, reason: String) {
         let problem = RequestPath.problem(path)
         #expect(problem?.contains(reason) == true, "\(path.debugDescription): \(problem ?? "accepted")")
@@ -87,7 +91,8 @@ struct RequestPathTests {
     @Test("everything collect signs, verify and the receiver accept; collect refuses what the rule refuses", .timeLimit(.minutes(3)))
     func collectVerifyReceive() async throws {
         let work = try TemporaryDirectory("request-path")
-        let spool = work.file("Spool"), state = work.file("state")
+        let spool = work.file("Spool")
+        let state = work.file("state")
         let configuration = ReceiverConfiguration(port: 0, databasePath: work.file("receiver.sqlite"))
         let app = try await buildApplication(configuration, logger: Logger(label: "test"))
         try await app.test(.router) { client in
@@ -95,11 +100,13 @@ struct RequestPathTests {
             await propertyCheck(count: 40, input: Self.segments, Self.breaking, Gen.int(in: 0...30), Gen.bool()) { base, piece, position, inject in
                 let path = Self.path(base, piece, at: position, inject: inject)
                 try "product_version = 1.0\nrequest_path = \(path)\n".write(toFile: work.file("spooler.conf"), atomically: true, encoding: .utf8)
-                let before = Set(try FileManager.default.contentsOfDirectory(atPath: work.path).contains("Spool")
-                    ? FileManager.default.contentsOfDirectory(atPath: spool) : [])
+                let before = Set(
+                    try FileManager.default.contentsOfDirectory(atPath: work.path).contains("Spool")
+                        ? FileManager.default.contentsOfDirectory(atPath: spool) : [])
                 let collect = try Command.run(Command.product("spooler"), ["collect", "--spool", spool, "--state", state], in: work.path)
-                let after = Set(try FileManager.default.contentsOfDirectory(atPath: work.path).contains("Spool")
-                    ? FileManager.default.contentsOfDirectory(atPath: spool) : [])
+                let after = Set(
+                    try FileManager.default.contentsOfDirectory(atPath: work.path).contains("Spool")
+                        ? FileManager.default.contentsOfDirectory(atPath: spool) : [])
                 let added = after.subtracting(before).filter { $0.hasSuffix(EntryName.entrySuffix) }
                 if RequestPath.isValid(path) {
                     #expect(collect.status == 0, "\(path.debugDescription): \(collect.stderr)")

@@ -2,8 +2,8 @@ import Foundation
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
-import Testing
 import TestSupport
+import Testing
 
 /// The committed batch vector pins the batch format: stock tools and our verifier accept it,
 /// and the manifest parser reproduces it byte for byte.
@@ -21,8 +21,9 @@ struct BatchManifestTests {
         let sums = try Command.run("sha256sum", ["-c", "MANIFEST"], in: Self.vector)
         #expect(sums.status == 0, "\(sums.stdout)\(sums.stderr)")
         #expect(sums.stderr.isEmpty)
-        let verify = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", manifest.installation, "-n", BatchManifest.namespace, "-s", "MANIFEST.sig"],
-                                     in: Self.vector, input: Data(try Self.bytes("MANIFEST")))
+        let verify = try Command.run(
+            "ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", manifest.installation, "-n", BatchManifest.namespace, "-s", "MANIFEST.sig"],
+            in: Self.vector, input: Data(try Self.bytes("MANIFEST")))
         #expect(verify.status == 0, "\(verify.stderr)")
     }
 
@@ -39,18 +40,20 @@ struct BatchManifestTests {
         #expect(report.head == manifest.head)
     }
 
-    @Test("a manifest not exactly in the written form is refused with its reason", arguments: [
-        ("# telemetry-spool-manifest 2\n", "manifest_unsupported"),
-        ("\r\n", "manifest_malformed"),
-        ("  allowed_signers\n", "manifest_malformed"),
-        ("DROP", "manifest_malformed"),
-        ("LEADING0", "manifest_malformed"),
-    ])
+    @Test(
+        "a manifest not exactly in the written form is refused with its reason",
+        arguments: [
+            ("# telemetry-spool-manifest 2\n", "manifest_unsupported"),
+            ("\r\n", "manifest_malformed"),
+            ("  allowed_signers\n", "manifest_malformed"),
+            ("DROP", "manifest_malformed"),
+            ("LEADING0", "manifest_malformed"),
+        ])
     func strictParse(_ change: String, _ code: String) throws {
         let text = String(decoding: try Self.bytes("MANIFEST"), as: UTF8.self)
         var lines = text.split(separator: "\n").map(String.init)
         switch change {
-        case "DROP": lines.remove(at: 8) // an entry file line
+        case "DROP": lines.remove(at: 8)  // an entry file line
         case "LEADING0": lines[2] = "# first: 02"
         case "\r\n": lines[3] += "\r"
         case "  allowed_signers\n": lines[7] = "0000" + lines[7].dropFirst(4).uppercased()

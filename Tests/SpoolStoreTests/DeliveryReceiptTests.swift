@@ -1,8 +1,8 @@
 import Foundation
 import SpoolFormat
 import SpoolProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// The committed receipt vector pins the receipt format: ssh-keygen accepts its signature, and the
 /// parser reproduces it byte for byte.
@@ -16,22 +16,31 @@ struct DeliveryReceiptTests {
 
     @Test("the vector receipt's signature passes ssh-keygen -Y verify as principal 'uploader'", .timeLimit(.minutes(1)))
     func vectorWithStockTools() throws {
-        let verify = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", DeliveryReceipt.principal,
-                                                    "-n", DeliveryReceipt.namespace, "-s", "RECEIPT.sig"],
-                                     in: Self.vector, input: Data(try Self.bytes("RECEIPT")))
+        let verify = try Command.run(
+            "ssh-keygen",
+            [
+                "-Y", "verify", "-f", "allowed_signers", "-I", DeliveryReceipt.principal,
+                "-n", DeliveryReceipt.namespace, "-s", "RECEIPT.sig",
+            ],
+            in: Self.vector, input: Data(try Self.bytes("RECEIPT")))
         #expect(verify.status == 0, "\(verify.stderr)")
         // The manifest namespace is another one: a receipt signature never passes for a manifest's.
-        let other = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", DeliveryReceipt.principal,
-                                                   "-n", BatchManifest.namespace, "-s", "RECEIPT.sig"],
-                                    in: Self.vector, input: Data(try Self.bytes("RECEIPT")))
+        let other = try Command.run(
+            "ssh-keygen",
+            [
+                "-Y", "verify", "-f", "allowed_signers", "-I", DeliveryReceipt.principal,
+                "-n", BatchManifest.namespace, "-s", "RECEIPT.sig",
+            ],
+            in: Self.vector, input: Data(try Self.bytes("RECEIPT")))
         #expect(other.status != 0)
     }
 
     @Test("the vector receipt verifies, round-trips byte for byte, and counts its declared loss as covered")
     func vectorVerifies() throws {
         let bytes = try Self.bytes("RECEIPT")
-        try DeliveryReceipt.verifySignature(receipt: bytes, signatureText: try Self.bytes("RECEIPT.sig"),
-                                            trust: try AllowedSigners(contentsOf: Self.vector + "/allowed_signers"))
+        try DeliveryReceipt.verifySignature(
+            receipt: bytes, signatureText: try Self.bytes("RECEIPT.sig"),
+            trust: try AllowedSigners(contentsOf: Self.vector + "/allowed_signers"))
         let receipt = try DeliveryReceipt.decode(bytes)
         #expect(receipt.encoded() == bytes)
         #expect(receipt.delivered.map(\.sequence) == [1, 2, 3, 4, 5])
@@ -40,8 +49,9 @@ struct DeliveryReceiptTests {
         var changed = bytes
         changed[changed.count - 2] ^= 1
         #expect(throws: DeliveryReceiptError.self) {
-            try DeliveryReceipt.verifySignature(receipt: changed, signatureText: try Self.bytes("RECEIPT.sig"),
-                                                trust: try AllowedSigners(contentsOf: Self.vector + "/allowed_signers"))
+            try DeliveryReceipt.verifySignature(
+                receipt: changed, signatureText: try Self.bytes("RECEIPT.sig"),
+                trust: try AllowedSigners(contentsOf: Self.vector + "/allowed_signers"))
         }
     }
 

@@ -54,7 +54,8 @@ struct RandomTamperTests {
                 var other = names.randomElement(using: &generator)!
                 while other == target { other = names.randomElement(using: &generator)! }
                 for file in [\EntryName.entryFile, \EntryName.signatureFile] {
-                    let a = path(target[keyPath: file]), b = path(other[keyPath: file])
+                    let a = path(target[keyPath: file])
+                    let b = path(other[keyPath: file])
                     if change == .swap {
                         try fm.moveItem(atPath: a, toPath: a + ".x")
                         try fm.moveItem(atPath: b, toPath: a)
@@ -78,8 +79,9 @@ struct RandomTamperTests {
             }
             let report = try SpoolVerifier(trust: fixture.identity.trust, expected: [chain]).verify(directory: spool)
             #expect(!report.isClean, "round \(round): \(change) of \(target.entryFile) went unnoticed")
-            #expect(report.problems.contains { touched.contains($0.file) },
-                    "round \(round): \(change) of \(target.entryFile) reported elsewhere: \(report.problems)")
+            #expect(
+                report.problems.contains { touched.contains($0.file) },
+                "round \(round): \(change) of \(target.entryFile) reported elsewhere: \(report.problems)")
         }
     }
 }

@@ -1,11 +1,11 @@
+import Crypto
 import Foundation
 import Logging
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
-import Testing
 import TestSupport
-import Crypto
+import Testing
 
 @Suite("Receipt acknowledger")
 struct ReceiptAcknowledgerTests {
@@ -29,13 +29,15 @@ struct ReceiptAcknowledgerTests {
     }
 
     var acknowledger: ReceiptAcknowledger {
-        ReceiptAcknowledger(spool: spool, state: state, identity: identity,
-                            trust: trust)
+        ReceiptAcknowledger(
+            spool: spool, state: state, identity: identity,
+            trust: trust)
     }
 
     func writeReceipt(_ entries: [SpoolEntry], issued: Date, name: String) throws -> String {
-        let receipt = DeliveryReceipt(installation: identity.installation, issued: issued,
-                                      delivered: entries.map { .init(sequence: $0.metadata.sequence, digest: $0.digest) }, lost: [])
+        let receipt = DeliveryReceipt(
+            installation: identity.installation, issued: issued,
+            delivered: entries.map { .init(sequence: $0.metadata.sequence, digest: $0.digest) }, lost: [])
         let path = work.file(name)
         try Data(receipt.encoded()).write(to: URL(fileURLWithPath: path))
         try Data(try sign(receipt.encoded()).armored.utf8).write(to: URL(fileURLWithPath: path + ".sig"))
@@ -46,7 +48,9 @@ struct ReceiptAcknowledgerTests {
         try SpoolVerifier(trust: identity.trust, expected: [try state.loadChain(installation: identity.installation)]).verify(directory: spool)
     }
 
-    @Test("only the unbroken run of delivered entries leaves; a crash before the removals leaves verify clean and the next ack finishes them", .timeLimit(.minutes(1)))
+    @Test(
+        "only the unbroken run of delivered entries leaves; a crash before the removals leaves verify clean and the next ack finishes them",
+        .timeLimit(.minutes(1)))
     func runAndCrash() throws {
         var entries: [SpoolEntry] = []
         do {

@@ -3,8 +3,8 @@ import Logging
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Spool limits and tombstones")
 struct SpoolLimitTests {
@@ -34,9 +34,10 @@ struct SpoolLimitTests {
 
     func tombstones() throws -> [TombstoneBody] {
         try SpoolListing(directory: spool).entries.compactMap { name in
-            let entry = try SpoolEntry.open(compressed: FileSystem.read(spool + "/" + name.entryFile, maxBytes: 1 << 20),
-                                            signatureText: FileSystem.read(spool + "/" + name.signatureFile, maxBytes: 4096),
-                                            trust: identity.trust)
+            let entry = try SpoolEntry.open(
+                compressed: FileSystem.read(spool + "/" + name.entryFile, maxBytes: 1 << 20),
+                signatureText: FileSystem.read(spool + "/" + name.signatureFile, maxBytes: 4096),
+                trust: identity.trust)
             return entry.metadata.kind == .tombstone ? TombstoneBody.decode(entry.body, entry: entry.metadata) : nil
         }
     }
@@ -66,7 +67,9 @@ struct SpoolLimitTests {
         #expect(try tombstones() == dropped)
     }
 
-    @Test("max_unacked_age: exported entries no receipt acknowledged are removed past the limit with a signed tombstone; unexported ones stay", .timeLimit(.minutes(1)))
+    @Test(
+        "max_unacked_age: exported entries no receipt acknowledged are removed past the limit with a signed tombstone; unexported ones stay",
+        .timeLimit(.minutes(1)))
     func maxUnackedAge() throws {
         let writer = try writer()
         let now = Date(timeIntervalSince1970: 1_800_000_000)
@@ -99,7 +102,10 @@ struct SpoolLimitTests {
         #expect(dropped[0].reason == .maxBytes)
         #expect(dropped[0].dropped.first == 1)
         let total = try SpoolListing(directory: spool).entries.reduce(Int64(0)) { sum, name in
-            sum + [name.entryFile, name.signatureFile].reduce(Int64(0)) { $0 + Int64((try? FileManager.default.attributesOfItem(atPath: spool + "/" + $1)[.size] as? Int) ?? 0) }
+            sum
+                + [name.entryFile, name.signatureFile].reduce(Int64(0)) {
+                    $0 + Int64((try? FileManager.default.attributesOfItem(atPath: spool + "/" + $1)[.size] as? Int) ?? 0)
+                }
         }
         #expect(total <= limit)
         #expect(try verify().isClean)
@@ -128,7 +134,8 @@ struct SpoolLimitTests {
             let writer = try writer()
             for n in 1...5 { try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
             // What prune does first, without the removals that follow it.
-            let tombstone = TombstoneBody(installation: identity.installation, dropped: SequenceRange(first: 1, last: 3), entries: 3, bytes: 100, reason: .maxBytes, limit: 4096)
+            let tombstone = TombstoneBody(
+                installation: identity.installation, dropped: SequenceRange(first: 1, last: 3), entries: 3, bytes: 100, reason: .maxBytes, limit: 4096)
             try writer.append(kind: .tombstone, body: try tombstone.encoded(), productVersion: "1.0", schema: 1, firstSequence: 4)
         }
         let report = try verify()
@@ -139,14 +146,17 @@ struct SpoolLimitTests {
         #expect(try verify().isClean)
     }
 
-    @Test("a crash after the tombstone's signature but before the chain state was saved: opening the spool rolls the declaration forward", .timeLimit(.minutes(1)))
+    @Test(
+        "a crash after the tombstone's signature but before the chain state was saved: opening the spool rolls the declaration forward", .timeLimit(.minutes(1))
+    )
     func crashBeforeStateSaved() throws {
         let chainFile = state.path + "/" + StateDirectory.chainFile
         do {
             let writer = try writer()
             for n in 1...5 { try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
             let saved = try Data(contentsOf: URL(fileURLWithPath: chainFile))
-            let tombstone = TombstoneBody(installation: identity.installation, dropped: SequenceRange(first: 1, last: 3), entries: 3, bytes: 100, reason: .maxAge, limit: 60)
+            let tombstone = TombstoneBody(
+                installation: identity.installation, dropped: SequenceRange(first: 1, last: 3), entries: 3, bytes: 100, reason: .maxAge, limit: 60)
             try writer.append(kind: .tombstone, body: try tombstone.encoded(), productVersion: "1.0", schema: 1, firstSequence: 4)
             try saved.write(to: URL(fileURLWithPath: chainFile))
         }

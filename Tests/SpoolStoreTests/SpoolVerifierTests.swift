@@ -67,7 +67,8 @@ struct SpoolVerifierTests {
         try fixture.append(4)
         let fm = FileManager.default
         for suffix in [\EntryName.entryFile, \EntryName.signatureFile] {
-            let a = fixture.path(fixture.name(2)[keyPath: suffix]), b = fixture.path(fixture.name(3)[keyPath: suffix])
+            let a = fixture.path(fixture.name(2)[keyPath: suffix])
+            let b = fixture.path(fixture.name(3)[keyPath: suffix])
             try fm.moveItem(atPath: a, toPath: a + ".x")
             try fm.moveItem(atPath: b, toPath: a)
             try fm.moveItem(atPath: a + ".x", toPath: b)
@@ -86,9 +87,10 @@ struct SpoolVerifierTests {
             compressed: FileSystem.read(fixture.path(fixture.name(1).entryFile), maxBytes: 1 << 20),
             signatureText: FileSystem.read(fixture.path(fixture.name(1).signatureFile), maxBytes: 4096), trust: fixture.identity.trust)
         let body = Array(#"{"forged":true}"#.utf8)
-        let metadata = EntryMetadata(kind: .report, installation: fixture.identity.installation, sequence: 2, created: Date(),
-                                     productVersion: "2024.1.0", schema: 1, previous: first.digest,
-                                     key: fixture.identity.publicKey.fingerprint, request: ReplayRequest(), body: body)
+        let metadata = EntryMetadata(
+            kind: .report, installation: fixture.identity.installation, sequence: 2, created: Date(),
+            productVersion: "2024.1.0", schema: 1, previous: first.digest,
+            key: fixture.identity.publicKey.fingerprint, request: ReplayRequest(), body: body)
         let forged = try SpoolEntry.make(metadata: metadata, body: body, signingKey: fixture.identity.signingKey)
         try Data(try forged.compressedFile()).write(to: URL(fileURLWithPath: fixture.path(fixture.name(2).entryFile)))
         try Data(forged.signatureFile.utf8).write(to: URL(fileURLWithPath: fixture.path(fixture.name(2).signatureFile)))
@@ -99,7 +101,8 @@ struct SpoolVerifierTests {
 
     @Test("an entry signed by a foreign key is rejected and named")
     func foreignKey() throws {
-        let fixture = try SpoolFixture(), foreign = try SpoolFixture()
+        let fixture = try SpoolFixture()
+        let foreign = try SpoolFixture()
         try fixture.append(2)
         let names = try foreign.append(1)
         for file in [names[0].entryFile, names[0].signatureFile] {
@@ -109,9 +112,10 @@ struct SpoolVerifierTests {
         #expect(report.codes == ["key_untrusted"])
         #expect(report.problems.first?.file == names[0].entryFile)
         // With an allowed_signers file naming both installations, both spools' entries verify.
-        let signers = try AllowedSigners(text: [fixture, foreign].map {
-            AllowedSigners.line(principal: $0.identity.installation, namespace: SpoolEntry.namespace, key: $0.identity.publicKey)
-        }.joined(separator: "\n"))
+        let signers = try AllowedSigners(
+            text: [fixture, foreign].map {
+                AllowedSigners.line(principal: $0.identity.installation, namespace: SpoolEntry.namespace, key: $0.identity.publicKey)
+            }.joined(separator: "\n"))
         let both = try fixture.verify(trust: signers)
         #expect(both.isClean, "\(both.problems)")
         #expect(both.installations.count == 2)

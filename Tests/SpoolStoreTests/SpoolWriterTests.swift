@@ -13,14 +13,15 @@ struct SpoolWriterTests {
         // What a crash between the two renames leaves: entry 3's .json.gz without its .sig, and a temporary.
         var writer: SpoolWriter? = try fixture.writer()
         let (entry, _) = try writer!.append(body: Array("{}\n".utf8), productVersion: "1.0", schema: 1)
-        writer = nil // releases the lock, as the crashed process would
+        writer = nil  // releases the lock, as the crashed process would
         try FileManager.default.removeItem(atPath: fixture.path(entry.name.signatureFile))
         FileManager.default.createFile(atPath: fixture.path(".tmp-\(entry.name.signatureFile)-1a2b"), contents: Data("partial".utf8))
         var chain = try fixture.state.loadChain(installation: fixture.identity.installation)
         chain.lastSequence = 2
         chain.lastDigest = try SpoolEntry.open(
             compressed: FileSystem.read(fixture.path(fixture.name(2).entryFile), maxBytes: 1 << 20),
-            signatureText: FileSystem.read(fixture.path(fixture.name(2).signatureFile), maxBytes: 4096), trust: fixture.identity.trust).digest
+            signatureText: FileSystem.read(fixture.path(fixture.name(2).signatureFile), maxBytes: 4096), trust: fixture.identity.trust
+        ).digest
         try fixture.state.saveChain(chain)
 
         #expect(try fixture.verify().codes.sorted() == ["leftover_incomplete", "leftover_temporary"])

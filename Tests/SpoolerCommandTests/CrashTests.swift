@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Real crashes: a child process spools in a loop and is killed with SIGKILL at random moments.
 @Suite("Crash safety", .serialized)
@@ -8,7 +8,7 @@ struct CrashTests {
     @Test("SIGKILL at random moments leaves a spool that verifies apart from reported leftovers, and collect continues the chain", .timeLimit(.minutes(4)))
     func killDuringCollect() throws {
         let spooler = try Spooler()
-        _ = try spooler.collect() // identity and first entry, so kills land inside entry writes
+        _ = try spooler.collect()  // identity and first entry, so kills land inside entry writes
         let script = "while :; do '\(Command.product("spooler"))' collect --state '\(spooler.state)' >/dev/null 2>&1; done"
         var leftoversSeen = 0
         for round in 0..<50 {

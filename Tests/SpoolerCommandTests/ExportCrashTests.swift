@@ -1,20 +1,23 @@
 import Foundation
 import SpoolFormat
-import Testing
-import TestSupport
 import SpoolProtocol
+import TestSupport
+import Testing
 
 /// Real crashes of a real export: killed with SIGKILL at random moments, it leaves on the media
 /// either complete batches or folders verification names as incomplete, and never changes the spool.
 @Suite("Export crash safety", .serialized)
 struct ExportCrashTests {
-    @Test("SIGKILL of spooler export at 50 random moments never leaves a batch that verifies clean but is incomplete, nor changes the spool", .timeLimit(.minutes(5)))
+    @Test(
+        "SIGKILL of spooler export at 50 random moments never leaves a batch that verifies clean but is incomplete, nor changes the spool",
+        .timeLimit(.minutes(5)))
     func killDuringExport() throws {
         let site = try ExportSite(entries: 12)
         let before = try site.spoolDigests()
         // --all, so every round writes a whole batch whatever the previous rounds recorded.
         let script = "while :; do '\(Command.product("spooler"))' export --all --state '\(site.spooler.state)' --to media >/dev/null 2>&1; done"
-        var complete = 0, incomplete = 0
+        var complete = 0
+        var incomplete = 0
         for round in 0..<50 {
             let child = try ProcessGroup(shell: script, in: site.spooler.work.path)
             // Wide enough that on a loaded machine some kills land after the rename, some before.

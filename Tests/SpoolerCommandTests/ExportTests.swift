@@ -1,8 +1,8 @@
 import Foundation
 import SpoolFormat
 import SpoolProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// A spooler with entries, and the media to export them to.
 struct ExportSite {
@@ -59,15 +59,17 @@ struct ExportTests {
         #expect(sums.status == 0, "\(sums.stdout) \(sums.stderr)")
         #expect(sums.lines.count == 7)
         #expect(sums.stderr.isEmpty, "sha256sum warns: \(sums.stderr)")
-        let manifest = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", site.installation, "-n", BatchManifest.namespace, "-s", "MANIFEST.sig"],
-                                       in: folder, input: try Data(contentsOf: URL(fileURLWithPath: folder + "/MANIFEST")))
+        let manifest = try Command.run(
+            "ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", site.installation, "-n", BatchManifest.namespace, "-s", "MANIFEST.sig"],
+            in: folder, input: try Data(contentsOf: URL(fileURLWithPath: folder + "/MANIFEST")))
         #expect(manifest.status == 0, "\(manifest.stderr)")
         #expect(manifest.stdout.contains("Good \"\(BatchManifest.namespace)\" signature for \(site.installation)"))
         // The batch's allowed_signers also verifies the entries with stock tools.
         let entry = "\(site.installation)-0000000002.json.gz"
         let zcat = try Command.run("zcat", [entry], in: folder)
-        let entryCheck = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", site.installation, "-n", SpoolEntry.namespace, "-s", entry + ".sig"],
-                                         in: folder, input: Data(zcat.stdout.utf8))
+        let entryCheck = try Command.run(
+            "ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", site.installation, "-n", SpoolEntry.namespace, "-s", entry + ".sig"],
+            in: folder, input: Data(zcat.stdout.utf8))
         #expect(entryCheck.status == 0, "\(entryCheck.stderr)")
 
         let verify = try site.verifyBatch(folder)
@@ -133,8 +135,9 @@ struct ExportTests {
     @Test("reporting off: export refuses, says so, exits 1 and writes nothing", .timeLimit(.minutes(1)))
     func reportingOff() throws {
         let site = try ExportSite(entries: 1)
-        let result = try Command.run(Command.product("spooler"), ["export", "--state", site.spooler.state, "--to", "media"],
-                                     in: site.spooler.work.path, environment: ["SPOOLER_REPORTING": "off"])
+        let result = try Command.run(
+            Command.product("spooler"), ["export", "--state", site.spooler.state, "--to", "media"],
+            in: site.spooler.work.path, environment: ["SPOOLER_REPORTING": "off"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("reporting is off (SPOOLER_REPORTING=off)"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: site.media).isEmpty)
@@ -203,16 +206,20 @@ struct TamperedBatchTests {
             let key = site.spooler.work.file("other_key")
             #expect(try Command.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]).status == 0)
             try FileManager.default.removeItem(atPath: path("MANIFEST.sig"))
-            #expect(try Command.run("ssh-keygen", ["-Y", "sign", "-f", key, "-O", "hashalg=sha256", "-n", BatchManifest.namespace, "MANIFEST"], in: batch).status == 0)
+            #expect(
+                try Command.run("ssh-keygen", ["-Y", "sign", "-f", key, "-O", "hashalg=sha256", "-n", BatchManifest.namespace, "MANIFEST"], in: batch).status
+                    == 0)
             let pub = try String(contentsOfFile: key + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
-            try "\(site.installation) namespaces=\"\(SpoolEntry.namespace),\(BatchManifest.namespace)\" \(pub)\n".write(toFile: path("allowed_signers"), atomically: true, encoding: .utf8)
+            try "\(site.installation) namespaces=\"\(SpoolEntry.namespace),\(BatchManifest.namespace)\" \(pub)\n".write(
+                toFile: path("allowed_signers"), atomically: true, encoding: .utf8)
             expected = ("manifest_untrusted_key", "MANIFEST.sig")
         case .manifestEdited:
             // A chopped tail with the manifest edited to match: the signature no longer does.
             try FileManager.default.removeItem(atPath: path(name(3)))
             try FileManager.default.removeItem(atPath: path(name(3) + ".sig"))
             let text = try String(contentsOfFile: path("MANIFEST"), encoding: .utf8)
-            let edited = text.split(separator: "\n").filter { !$0.contains(name(3)) }.map { $0 == "# last: 3" ? "# last: 2" : String($0) }.joined(separator: "\n") + "\n"
+            let edited =
+                text.split(separator: "\n").filter { !$0.contains(name(3)) }.map { $0 == "# last: 3" ? "# last: 2" : String($0) }.joined(separator: "\n") + "\n"
             try edited.write(toFile: path("MANIFEST"), atomically: true, encoding: .utf8)
             expected = ("manifest_signature_invalid", "MANIFEST.sig")
         case .incomplete:
@@ -231,8 +238,9 @@ struct TamperedBatchTests {
         if [.otherKey, .manifestEdited].contains(tamper) {
             let signers = site.spooler.work.file("site_signers")
             try site.spooler.run("pubkey", "--state", site.spooler.state, "--allowed-signers").stdout.write(toFile: signers, atomically: true, encoding: .utf8)
-            let stock = try Command.run("ssh-keygen", ["-Y", "verify", "-f", signers, "-I", site.installation, "-n", BatchManifest.namespace, "-s", "MANIFEST.sig"],
-                                        in: batch, input: try Data(contentsOf: URL(fileURLWithPath: path("MANIFEST"))))
+            let stock = try Command.run(
+                "ssh-keygen", ["-Y", "verify", "-f", signers, "-I", site.installation, "-n", BatchManifest.namespace, "-s", "MANIFEST.sig"],
+                in: batch, input: try Data(contentsOf: URL(fileURLWithPath: path("MANIFEST"))))
             #expect(stock.status != 0)
         }
     }

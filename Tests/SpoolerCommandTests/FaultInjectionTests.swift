@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Failing system calls, injected with libfiu's `fiu-run` into the real binary.
 @Suite("Injected I/O faults", .serialized)
@@ -11,8 +11,9 @@ struct FaultInjectionTests {
         let spooler = try Spooler()
         _ = try spooler.collect()
         let before = try FileManager.default.contentsOfDirectory(atPath: spooler.work.file("Spool")).sorted()
-        let failed = try Command.run("fiu-run", ["-x", "-c", "enable name=posix/io/sync/fsync", Command.product("spooler"), "collect", "--state", spooler.state],
-                                     in: spooler.work.path)
+        let failed = try Command.run(
+            "fiu-run", ["-x", "-c", "enable name=posix/io/sync/fsync", Command.product("spooler"), "collect", "--state", spooler.state],
+            in: spooler.work.path)
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("fsync failed"))
         #expect(failed.stderr.contains("Spool/.tmp-"))
@@ -29,8 +30,10 @@ struct FaultInjectionTests {
         for _ in 0..<25 {
             // Failing writes to stdout or stderr may crash the process: the spool must survive that
             // too. The runtime's backtracer is off so that such a crash ends at once.
-            let result = try Command.run("fiu-run", ["-x", "-c", "enable_random name=posix/io/rw/write,probability=0.3", Command.product("spooler"), "collect", "--state", spooler.state],
-                                         in: spooler.work.path, environment: ["SWIFT_BACKTRACE": "enable=no"])
+            let result = try Command.run(
+                "fiu-run",
+                ["-x", "-c", "enable_random name=posix/io/rw/write,probability=0.3", Command.product("spooler"), "collect", "--state", spooler.state],
+                in: spooler.work.path, environment: ["SWIFT_BACKTRACE": "enable=no"])
             if result.status != 0 { failures += 1 }
             let verify = try spooler.run("verify", "--state", spooler.state, "--json")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])

@@ -1,9 +1,10 @@
 import Foundation
 import SpoolFormat
-import Testing
 import TestSupport
+import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The spool, the state directory and the files we are pointed at, prepared by an adversary:
@@ -14,14 +15,16 @@ struct HostileSpoolTests {
         try String(contentsOfFile: spooler.state + "/installation-id", encoding: .utf8).trimmingCharacters(in: .newlines)
     }
 
-    @Test("a committed entry whose .sig is moved away or replaced by a symlink is kept and reported, never removed",
-          .timeLimit(.minutes(1)), arguments: ["moved", "symlink"])
+    @Test(
+        "a committed entry whose .sig is moved away or replaced by a symlink is kept and reported, never removed",
+        .timeLimit(.minutes(1)), arguments: ["moved", "symlink"])
     func committedEntryKept(how: String) throws {
         let spooler = try Spooler()
         _ = try spooler.collect()
         let second = try spooler.collect()
         _ = try spooler.collect()
-        let entry = spooler.work.file(second), signature = entry + ".sig"
+        let entry = spooler.work.file(second)
+        let signature = entry + ".sig"
         let saved = spooler.work.file("saved.sig")
         try FileManager.default.moveItem(atPath: signature, toPath: saved)
         if how == "symlink" { try FileManager.default.createSymbolicLink(atPath: signature, withDestinationPath: saved) }
@@ -57,8 +60,9 @@ struct HostileSpoolTests {
         #expect(try spooler.run("verify", "--state", spooler.state).status == 0)
     }
 
-    @Test("a FIFO as chain state, entry, signature, allowed_signers, configuration or any source is refused, without hanging",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "a FIFO as chain state, entry, signature, allowed_signers, configuration or any source is refused, without hanging",
+        .timeLimit(.minutes(1)))
     func fifos() throws {
         let spooler = try Spooler()
         let path = try spooler.collect()
@@ -92,8 +96,12 @@ struct HostileSpoolTests {
         #expect(spoolerVerify.status == 1)
         #expect(spoolerVerify.stderr.contains("allowed_signers: is a FIFO (named pipe), not a regular file"), "\(spoolerVerify.stderr)")
         #expect(!spoolerVerify.stderr.contains("permission"))
-        let uploader = try Command.run(Command.product("uploader"), ["verify", spooler.work.file("Spool"), "--allowed-signers", signers,
-                                                                      "--ledger", spooler.work.file("ledger.sqlite")])
+        let uploader = try Command.run(
+            Command.product("uploader"),
+            [
+                "verify", spooler.work.file("Spool"), "--allowed-signers", signers,
+                "--ledger", spooler.work.file("ledger.sqlite"),
+            ])
         #expect(uploader.status == 1)
         #expect(uploader.stderr.contains("is a FIFO (named pipe), not a regular file"), "\(uploader.stderr)")
 
@@ -108,17 +116,17 @@ struct HostileSpoolTests {
         #expect(mkfifo(spooler.work.file("pid.fifo"), 0o644) == 0)
         #expect(mkfifo(spooler.work.file("license.fifo"), 0o644) == 0)
         try """
-            watch_pid_file = pid.fifo
-            license_file = license.fifo
-            [database product]
-            path = db.fifo
-            [metric projects]
-            sqlite = product
-            query = SELECT 1
-            [metric users]
-            file = value.fifo
+        watch_pid_file = pid.fifo
+        license_file = license.fifo
+        [database product]
+        path = db.fifo
+        [metric projects]
+        sqlite = product
+        query = SELECT 1
+        [metric users]
+        file = value.fifo
 
-            """.write(toFile: spooler.work.file("sources.conf"), atomically: true, encoding: .utf8)
+        """.write(toFile: spooler.work.file("sources.conf"), atomically: true, encoding: .utf8)
         let preview = try spooler.run("preview", "--json", "--state", spooler.state, "--config", spooler.work.file("sources.conf"))
         #expect(preview.status == 0, "\(preview.stderr)")
         #expect(preview.stdout.contains("database_error"), "\(preview.stdout)")

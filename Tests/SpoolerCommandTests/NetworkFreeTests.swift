@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Auditors check that the spooler cannot talk to a network: no networking module is linked in.
 @Suite("The spooler links no network code")

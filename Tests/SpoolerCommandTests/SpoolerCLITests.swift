@@ -1,8 +1,8 @@
 import Foundation
 import SpoolFormat
 import SpoolProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// Runs the built `spooler` as an administrator would, in a fresh working directory.
 struct Spooler {
@@ -100,22 +100,25 @@ struct SpoolerCLITests {
 
     @Test("verify --allowed-signers checks another installation's spool, without this machine's state", .timeLimit(.minutes(1)))
     func verifyForeignSpool() throws {
-        let site = try Spooler(), auditor = try Spooler()
+        let site = try Spooler()
+        let auditor = try Spooler()
         _ = try site.collect()
         _ = try site.collect()
-        _ = try auditor.collect() // the auditor's machine spools too: its state must not interfere
+        _ = try auditor.collect()  // the auditor's machine spools too: its state must not interfere
         let signers = try site.run("pubkey", "--state", site.state, "--allowed-signers")
         try signers.stdout.write(toFile: auditor.work.file("site_signers"), atomically: true, encoding: .utf8)
         let spool = site.work.file("Spool")
-        let ok = try Command.run(Command.product("spooler"), ["verify", "--spool", spool, "--allowed-signers", "site_signers"],
-                                 in: auditor.work.path, environment: ["SPOOLER_STATE": auditor.state])
+        let ok = try Command.run(
+            Command.product("spooler"), ["verify", "--spool", spool, "--allowed-signers", "site_signers"],
+            in: auditor.work.path, environment: ["SPOOLER_STATE": auditor.state])
         #expect(ok.status == 0, "\(ok.stdout)")
         #expect(ok.lines.last?.hasPrefix("verified 2 entries") == true)
         // The auditor's own key does not vouch for the site's entries.
         let own = try auditor.run("pubkey", "--state", auditor.state, "--allowed-signers")
         try own.stdout.write(toFile: auditor.work.file("own_signers"), atomically: true, encoding: .utf8)
-        let refused = try Command.run(Command.product("spooler"), ["verify", "--spool", spool, "--allowed-signers", "own_signers"],
-                                      in: auditor.work.path)
+        let refused = try Command.run(
+            Command.product("spooler"), ["verify", "--spool", spool, "--allowed-signers", "own_signers"],
+            in: auditor.work.path)
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("[key_untrusted]"))
         #expect(try auditor.run("verify", "--allowed-signers", "missing-file").status == 1)
@@ -148,7 +151,10 @@ struct SpoolerCLITests {
         let key = try spooler.run("pubkey", "--state", spooler.state)
         #expect(key.stdout.hasPrefix("ssh-ed25519 AAAA"))
         let line = try spooler.run("pubkey", "--state", spooler.state, "--allowed-signers")
-        #expect(line.stdout == "\(installation) namespaces=\"\(SpoolEntry.namespace),\(BatchManifest.namespace)\" \(key.stdout.split(separator: " ")[0]) \(key.stdout.split(separator: " ")[1])\n")
+        #expect(
+            line.stdout
+                == "\(installation) namespaces=\"\(SpoolEntry.namespace),\(BatchManifest.namespace)\" \(key.stdout.split(separator: " ")[0]) \(key.stdout.split(separator: " ")[1])\n"
+        )
     }
 
     @Test("a private key readable by others is refused with the file and the fix", .timeLimit(.minutes(1)))

@@ -1,7 +1,8 @@
 import Foundation
 import SpoolStore
-import Testing
 import TestSupport
+import Testing
+
 @testable import TelemetryReport
 
 /// The built `spooler`, run in a fresh working directory holding a `spooler.conf`.
@@ -81,8 +82,9 @@ struct SpoolerRunTests {
         #expect(verify.status == 0, "\(verify.stdout)")
     }
 
-    @Test("SIGTERM and SIGINT stop run cleanly; while it runs, the lock stops a second run or collect", .timeLimit(.minutes(1)),
-          arguments: [SIGTERM, SIGINT])
+    @Test(
+        "SIGTERM and SIGINT stop run cleanly; while it runs, the lock stops a second run or collect", .timeLimit(.minutes(1)),
+        arguments: [SIGTERM, SIGINT])
     func stopAndLock(signal: Int32) throws {
         let site = try Site()
         let process = try site.start("--interval-seconds", "0.3")
@@ -142,8 +144,9 @@ struct SpoolerRunTests {
         #expect(preview.stdout.contains("\"productVersion\":\"1.0\""))
     }
 
-    @Test("a configuration saved on Windows (CRLF, byte-order mark) with reporting = off spools nothing", .timeLimit(.minutes(1)),
-          arguments: [false, true])
+    @Test(
+        "a configuration saved on Windows (CRLF, byte-order mark) with reporting = off spools nothing", .timeLimit(.minutes(1)),
+        arguments: [false, true])
     func optOutInWindowsFile(byteOrderMark: Bool) throws {
         let site = try Site()
         try Data((byteOrderMark ? [0xEF, 0xBB, 0xBF] : []) + Array("# telemetry\r\nproduct_version = 1.0\r\nreporting = off\r\n".utf8))
@@ -231,12 +234,13 @@ struct SpoolerRunTests {
 
     @Test("a value the privacy guard refuses stops collect and preview before anything is written", .timeLimit(.minutes(1)))
     func privacyRefusal() throws {
-        let site = try Site(config: """
-            product_version = 1.0
-            [metric targets.os.by_name]
-            command = sh hostile.sh
-            field = os
-            """)
+        let site = try Site(
+            config: """
+                product_version = 1.0
+                [metric targets.os.by_name]
+                command = sh hostile.sh
+                field = os
+                """)
         try site.write("hostile.sh", "echo '{\"os\": {\"windows\": 3, \"build-07.corp.example.com\": 1}}'\n")
         let collect = try site.run("collect", "--state", site.state)
         #expect(collect.status == 1)

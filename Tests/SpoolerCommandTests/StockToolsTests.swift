@@ -1,7 +1,7 @@
 import Foundation
 import SpoolFormat
-import Testing
 import TestSupport
+import Testing
 
 /// The auditor's promise: stock tools read and verify entries, exactly as the README shows.
 @Suite("Stock tools accept spooled entries", .serialized)
@@ -21,8 +21,9 @@ struct StockToolsTests {
             #expect(zcat.lines.count == 2)
             #expect(zcat.lines[0].hasPrefix("{\"bodyLength\":"))
             // As in the README: zcat ENTRY | ssh-keygen -Y verify -f allowed_signers -I ID -n NAMESPACE -s ENTRY.sig
-            let verify = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", installation, "-n", SpoolEntry.namespace, "-s", path + ".sig"],
-                                         in: spooler.work.path, input: Data(zcat.stdout.utf8))
+            let verify = try Command.run(
+                "ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", installation, "-n", SpoolEntry.namespace, "-s", path + ".sig"],
+                in: spooler.work.path, input: Data(zcat.stdout.utf8))
             #expect(verify.status == 0, "ssh-keygen: \(verify.stdout) \(verify.stderr)")
             #expect(verify.stdout.contains("Good \"\(SpoolEntry.namespace)\" signature for \(installation)"))
         }
@@ -31,13 +32,15 @@ struct StockToolsTests {
         let zcat = try Command.run("zcat", [paths[0]], in: spooler.work.path)
         let changed = zcat.stdout.replacingOccurrences(of: "\"schema\":1", with: "\"schema\":2")
         #expect(changed != zcat.stdout)
-        let refused = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", installation, "-n", SpoolEntry.namespace, "-s", paths[0] + ".sig"],
-                                      in: spooler.work.path, input: Data(changed.utf8))
+        let refused = try Command.run(
+            "ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", installation, "-n", SpoolEntry.namespace, "-s", paths[0] + ".sig"],
+            in: spooler.work.path, input: Data(changed.utf8))
         #expect(refused.status != 0)
     }
 
-    @Test("an allowed_signers file with CRLF line ends is accepted by ssh-keygen and spooler verify alike; a stray CR is refused by line",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "an allowed_signers file with CRLF line ends is accepted by ssh-keygen and spooler verify alike; a stray CR is refused by line",
+        .timeLimit(.minutes(1)))
     func allowedSignersCRLF() throws {
         let spooler = try Spooler()
         let path = try spooler.collect()
@@ -45,8 +48,9 @@ struct StockToolsTests {
         let installation = try String(contentsOfFile: spooler.state + "/installation-id", encoding: .utf8).trimmingCharacters(in: .newlines)
         try "# signers of this site\r\n\r\n\(signers)\r\n".write(toFile: spooler.work.file("crlf_signers"), atomically: true, encoding: .utf8)
         let zcat = try Command.run("zcat", [path], in: spooler.work.path)
-        let stock = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "crlf_signers", "-I", installation, "-n", SpoolEntry.namespace, "-s", path + ".sig"],
-                                    in: spooler.work.path, input: Data(zcat.stdout.utf8))
+        let stock = try Command.run(
+            "ssh-keygen", ["-Y", "verify", "-f", "crlf_signers", "-I", installation, "-n", SpoolEntry.namespace, "-s", path + ".sig"],
+            in: spooler.work.path, input: Data(zcat.stdout.utf8))
         #expect(stock.status == 0, "ssh-keygen: \(stock.stderr)")
         let ours = try spooler.run("verify", "--spool", spooler.work.file("Spool"), "--allowed-signers", "crlf_signers")
         #expect(ours.status == 0, "\(ours.stdout) \(ours.stderr)")
@@ -63,15 +67,19 @@ struct StockToolsTests {
 
     @Test("the committed test vector verifies with ssh-keygen", .timeLimit(.minutes(1)))
     func vectorWithSSHKeygen() throws {
-        let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("SpoolFormatTests/Vectors").path
+        let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("SpoolFormatTests/Vectors")
+            .path
         let zcat = try Command.run("zcat", ["entry.json.gz"], in: vectors)
-        let verify = try Command.run("ssh-keygen", ["-Y", "verify", "-f", "allowed_signers", "-I", "b58572c3-faca-420c-8df7-178ea2d410b2", "-n", SpoolEntry.namespace, "-s", "entry.json.gz.sig"],
-                                     in: vectors, input: Data(zcat.stdout.utf8))
+        let verify = try Command.run(
+            "ssh-keygen",
+            ["-Y", "verify", "-f", "allowed_signers", "-I", "b58572c3-faca-420c-8df7-178ea2d410b2", "-n", SpoolEntry.namespace, "-s", "entry.json.gz.sig"],
+            in: vectors, input: Data(zcat.stdout.utf8))
         #expect(verify.status == 0, "\(verify.stderr)")
     }
 
-    @Test("an entry signed by ssh-keygen -Y sign -O hashalg=sha256 is accepted; ssh-keygen's default hash (sha512) is refused",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "an entry signed by ssh-keygen -Y sign -O hashalg=sha256 is accepted; ssh-keygen's default hash (sha512) is refused",
+        .timeLimit(.minutes(1)))
     func signedBySSHKeygen() throws {
         let temp = try TemporaryDirectory()
         #expect(try Command.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", "key"], in: temp.path).status == 0)
@@ -79,11 +87,13 @@ struct StockToolsTests {
         let publicKey = try SSHPublicKey(openSSHLine: publicLine)
         let installation = UUID().uuidString.lowercased()
         let body = Array(#"{"metrics":{"users":1},"schema":1}"#.utf8) + [0x0a]
-        let metadata = EntryMetadata(kind: .report, installation: installation, sequence: 1, created: Date(), productVersion: "1.0.0", schema: 1,
-                                     previous: .genesis, key: publicKey.fingerprint, request: ReplayRequest(), body: body)
+        let metadata = EntryMetadata(
+            kind: .report, installation: installation, sequence: 1, created: Date(), productVersion: "1.0.0", schema: 1,
+            previous: .genesis, key: publicKey.fingerprint, request: ReplayRequest(), body: body)
         let line = try metadata.encodedLine()
         try Data(line + [0x0a] + body).write(to: URL(fileURLWithPath: temp.file("message")))
-        try "\(installation) namespaces=\"\(SpoolEntry.namespace)\" \(publicLine)\n".write(toFile: temp.file("allowed_signers"), atomically: true, encoding: .utf8)
+        try "\(installation) namespaces=\"\(SpoolEntry.namespace)\" \(publicLine)\n".write(
+            toFile: temp.file("allowed_signers"), atomically: true, encoding: .utf8)
         let name = EntryName(installation: installation, sequence: 1)
 
         for (options, accepted) in [(["-O", "hashalg=sha256"], true), ([], false)] {
@@ -99,7 +109,8 @@ struct StockToolsTests {
                 #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
             } else {
                 #expect(verify.status == 1)
-                #expect(verify.stdout.contains("\(name.signatureFile): unsupported signature: hash algorithm 'sha512' [signature_malformed]"), "\(verify.stdout)")
+                #expect(
+                    verify.stdout.contains("\(name.signatureFile): unsupported signature: hash algorithm 'sha512' [signature_malformed]"), "\(verify.stdout)")
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import TelemetryReport
 
 @Suite("Metric catalog")
@@ -19,16 +20,18 @@ struct CatalogTests {
     }
 
     /// One metric (or more) for every row of the reference table.
-    @Test("every family of the reference telemetry has a metric", arguments: [
-        "environments", "machines.by_kind", "projects", "steps.by_type", "releases.last_90_days", "deployments.last_90_days",
-        "users", "license.serial_sha1", "server.memory_bytes", "server.cpu_percent", "channels", "tenants", "tenant_tags",
-        "certificates", "time_to_first_deployment", "lets_encrypt.enabled", "guest_account.enabled", "steps.community.by_type",
-        "cloud_accounts.by_provider", "builtin_worker.custom_account", "workers", "projects.release_note_templates",
-        "metadata.last_event_date", "users.monthly_active", "host.os.name", "targets.os.by_name", "issue_trackers.by_type",
-        "runbooks", "runbook_runs.last_90_days", "runbook_snapshots", "triggers", "host.container", "steps.options.by_name",
-        "calls.database.by_type", "calls.api.by_result", "calls.database.mean_duration", "events.by_name",
-        "structured_config.steps", "structured_config.extensions", "targets.architecture.by_name", "projects.version_controlled",
-    ])
+    @Test(
+        "every family of the reference telemetry has a metric",
+        arguments: [
+            "environments", "machines.by_kind", "projects", "steps.by_type", "releases.last_90_days", "deployments.last_90_days",
+            "users", "license.serial_sha1", "server.memory_bytes", "server.cpu_percent", "channels", "tenants", "tenant_tags",
+            "certificates", "time_to_first_deployment", "lets_encrypt.enabled", "guest_account.enabled", "steps.community.by_type",
+            "cloud_accounts.by_provider", "builtin_worker.custom_account", "workers", "projects.release_note_templates",
+            "metadata.last_event_date", "users.monthly_active", "host.os.name", "targets.os.by_name", "issue_trackers.by_type",
+            "runbooks", "runbook_runs.last_90_days", "runbook_snapshots", "triggers", "host.container", "steps.options.by_name",
+            "calls.database.by_type", "calls.api.by_result", "calls.database.mean_duration", "events.by_name",
+            "structured_config.steps", "structured_config.extensions", "targets.architecture.by_name", "projects.version_controlled",
+        ])
     func family(key: String) {
         #expect(MetricCatalog.definition(key) != nil)
     }
@@ -36,7 +39,8 @@ struct CatalogTests {
     @Test("value types cover the kinds of the reference: count, counts by kind, boolean, hash, duration, date, percent, bytes, vocabulary")
     func typesCovered() {
         let names = Set(MetricCatalog.all.map(\.type.name))
-        #expect(names.isSuperset(of: ["count", "counts_by_kind", "boolean", "hash:sha1", "duration_seconds", "date", "percent", "bytes", "vocabulary", "version"]))
+        #expect(
+            names.isSuperset(of: ["count", "counts_by_kind", "boolean", "hash:sha1", "duration_seconds", "date", "percent", "bytes", "vocabulary", "version"]))
     }
 
     @Test("spooler catalog prints the table, and --json every key with its type, version and vocabulary", .timeLimit(.minutes(1)))

@@ -1,7 +1,8 @@
 import Foundation
 import SpoolStore
-import Testing
 import TestSupport
+import Testing
+
 @testable import TelemetryReport
 
 @Suite("Report collection")
@@ -21,8 +22,12 @@ struct CollectorTests {
         let report = try ReportCollector(configuration: configuration).collect(installation: "8c5a3f9e-2d1b-4c6a-9e7f-0a1b2c3d4e5f").report
         #expect(report.diagnostics == [])
         #expect(Set(report.metrics.keys) == Set(MetricCatalog.all.map(\.key)))
-        #expect(report.metrics["machines.by_kind"] == .counts(["listening_agent": 520, "polling_agent": 280, "ssh": 30, "kubernetes": 50,
-                                                             "cloud_web_app": 30, "cloud_service": 15, "offline_package_drop": 15]))
+        #expect(
+            report.metrics["machines.by_kind"]
+                == .counts([
+                    "listening_agent": 520, "polling_agent": 280, "ssh": 30, "kubernetes": 50,
+                    "cloud_web_app": 30, "cloud_service": 15, "offline_package_drop": 15,
+                ]))
         #expect(report.metrics["calls.api.by_result"] != nil)
         #expect(report.metrics["events.by_name"] != nil)
     }
@@ -33,7 +38,8 @@ struct CollectorTests {
         try "printf '%0.s[' $(seq 1 40); printf '%0.s]' $(seq 1 40)\n".write(toFile: work.file("deep.sh"), atomically: true, encoding: .utf8)
         try "yes '[1,' | head -c 5000000\n".write(toFile: work.file("huge.sh"), atomically: true, encoding: .utf8)
         try "sleep 20\n".write(toFile: work.file("slow.sh"), atomically: true, encoding: .utf8)
-        let configuration = try configuration("""
+        let configuration = try configuration(
+            """
             [database demo]
             script = empty.sql
             [metric environments]
@@ -74,22 +80,28 @@ struct CollectorTests {
         }
     }
 
-    @Test("a hostile value from any kind of source stops the collection, naming the metric and the rule", .timeLimit(.minutes(1)),
-          arguments: [
+    @Test(
+        "a hostile value from any kind of source stops the collection, naming the metric and the rule", .timeLimit(.minutes(1)),
+        arguments: [
             ("[metric host.os.name]\nfile = hostile.json\nfield = name", "host.os.name", "looks_like_hostname"),
             ("[metric users]\ncommand = sh hostile.sh\nfield = users", "users", "negative"),
             ("[metric machines.by_kind]\ncommand = sh hostile.sh\nfield = kinds", "machines.by_kind", "looks_like_email"),
             ("[database d]\nscript = hostile.sql\n[metric environments]\nsqlite = d\nquery = SELECT name FROM t", "environments", "wrong_type"),
             ("[database d]\nscript = hostile.sql\n[metric host.os.version]\nsqlite = d\nquery = SELECT name FROM t", "host.os.version", "looks_like_free_text"),
-            ("[database d]\nscript = hostile.sql\n[metric metadata.last_event_date]\nsqlite = d\nquery = SELECT ip FROM t", "metadata.last_event_date", "looks_like_ip_address"),
+            (
+                "[database d]\nscript = hostile.sql\n[metric metadata.last_event_date]\nsqlite = d\nquery = SELECT ip FROM t", "metadata.last_event_date",
+                "looks_like_ip_address"
+            ),
             ("[database d]\nscript = hostile.sql\n[metric calls.api.mean_duration]\nsqlite = d\nquery = SELECT 9e999", "calls.api.mean_duration", "not_finite"),
             ("[database d]\nscript = hostile.sql\n[metric projects]\nsqlite = d\nquery = SELECT 1e30", "projects", "out_of_range"),
-          ])
+        ])
     func hostile(text: String, metric: String, rule: String) throws {
         try #"{"name": "build-07.corp.example.com"}"#.write(toFile: work.file("hostile.json"), atomically: true, encoding: .utf8)
-        try "#!/bin/sh\necho '{\"users\": -4, \"kinds\": {\"alice@example.com\": 1}}'\n".write(toFile: work.file("hostile.sh"), atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho '{\"users\": -4, \"kinds\": {\"alice@example.com\": 1}}'\n".write(
+            toFile: work.file("hostile.sh"), atomically: true, encoding: .utf8)
         chmod(work.file("hostile.sh"), 0o755)
-        try "CREATE TABLE t (name TEXT, ip TEXT); INSERT INTO t VALUES ('Finance web farm', '192.168.10.20');".write(toFile: work.file("hostile.sql"), atomically: true, encoding: .utf8)
+        try "CREATE TABLE t (name TEXT, ip TEXT); INSERT INTO t VALUES ('Finance web farm', '192.168.10.20');".write(
+            toFile: work.file("hostile.sql"), atomically: true, encoding: .utf8)
         let configuration = try configuration(text)
         let violation = #expect(throws: PrivacyViolation.self) {
             try ReportCollector(configuration: configuration).collect(installation: "8c5a3f9e-2d1b-4c6a-9e7f-0a1b2c3d4e5f")
@@ -108,8 +120,9 @@ struct CollectorTests {
         #expect(!String(decoding: collected.body, as: UTF8.self).contains("ABCD"))
     }
 
-    @Test("a license file saved on Windows (byte-order mark, CRLF) gives the same digest; a stray CR or two serials are refused",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "a license file saved on Windows (byte-order mark, CRLF) gives the same digest; a stray CR or two serials are refused",
+        .timeLimit(.minutes(1)))
     func licenseWindowsText() throws {
         let configuration = try configuration("license_file = license.txt\n")
         func digest(_ bytes: [UInt8]) throws -> [String: ReportValue] {
@@ -130,7 +143,8 @@ struct CollectorTests {
         try Data([0xEF, 0xBB, 0xBF] + Array("{\r\n  \"count\": 7\r\n}\r\n".utf8)).write(to: URL(fileURLWithPath: work.file("stats.json")))
         try "#!/bin/sh\nprintf '\\357\\273\\277{\"n\": 9}\\r\\n'\n".write(toFile: work.file("stats.sh"), atomically: true, encoding: .utf8)
         chmod(work.file("stats.sh"), 0o755)
-        let configuration = try configuration("[metric environments]\r\nfile = stats.json\r\nfield = count\r\n[metric projects]\r\ncommand = ./stats.sh\r\nfield = n\r\n")
+        let configuration = try configuration(
+            "[metric environments]\r\nfile = stats.json\r\nfield = count\r\n[metric projects]\r\ncommand = ./stats.sh\r\nfield = n\r\n")
         let report = try ReportCollector(configuration: configuration).collect(installation: "8c5a3f9e-2d1b-4c6a-9e7f-0a1b2c3d4e5f").report
         #expect(report.metrics["environments"] == .int(7))
         #expect(report.metrics["projects"] == .int(9))

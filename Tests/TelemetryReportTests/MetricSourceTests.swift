@@ -1,7 +1,8 @@
 import CSQLite
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import TelemetryReport
 
 /// Creates a SQLite database file for the tests (the spooler itself never writes one).
@@ -20,7 +21,9 @@ struct SQLiteSourceTests {
     init() throws {
         work = try TemporaryDirectory("sqlite")
         path = work.file("product.db")
-        try makeDatabase(path, """
+        try makeDatabase(
+            path,
+            """
             CREATE TABLE machines (id INTEGER PRIMARY KEY, name TEXT, kind TEXT);
             INSERT INTO machines (name, kind) VALUES ('web-1', 'ssh'), ('web-2', 'ssh'), ('db-1', 'kubernetes');
             """)
@@ -39,7 +42,9 @@ struct SQLiteSourceTests {
     func readOnly() throws {
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let database = try SQLiteDatabase(path: path)
-        for statement in ["DELETE FROM machines", "INSERT INTO machines (name) VALUES ('x')", "DROP TABLE machines", "CREATE TABLE t (x)", "PRAGMA user_version = 7"] {
+        for statement in [
+            "DELETE FROM machines", "INSERT INTO machines (name) VALUES ('x')", "DROP TABLE machines", "CREATE TABLE t (x)", "PRAGMA user_version = 7",
+        ] {
             #expect(throws: SourceFailure.self) { try database.value(of: statement) }
         }
         #expect(throws: SourceFailure.queryNotReadOnly) { try database.value(of: "DELETE FROM machines") }
@@ -47,18 +52,20 @@ struct SQLiteSourceTests {
         #expect(try database.value(of: "SELECT COUNT(*) FROM machines") == .integer(3))
     }
 
-    @Test("failures have codes", arguments: [
-        ("SELECT COUNT(*) FROM nowhere", SourceFailure.queryError),
-        ("SELECT 1; DELETE FROM machines", .queryError),
-        ("SELECT id, name, kind FROM machines", .wrongShape),
-        ("SELECT name FROM machines", .tooManyRows),
-        ("SELECT NULL", .noValue),
-        ("SELECT name FROM machines WHERE 0", .noValue),
-        ("SELECT 'ssh', 1 UNION ALL SELECT 'ssh', 2", .duplicateKind),
-        ("SELECT 1, 2", .wrongShape),
-        ("SELECT x'00ff'", .wrongShape),
-        ("ATTACH DATABASE 'other.db' AS other", .wrongShape),
-    ])
+    @Test(
+        "failures have codes",
+        arguments: [
+            ("SELECT COUNT(*) FROM nowhere", SourceFailure.queryError),
+            ("SELECT 1; DELETE FROM machines", .queryError),
+            ("SELECT id, name, kind FROM machines", .wrongShape),
+            ("SELECT name FROM machines", .tooManyRows),
+            ("SELECT NULL", .noValue),
+            ("SELECT name FROM machines WHERE 0", .noValue),
+            ("SELECT 'ssh', 1 UNION ALL SELECT 'ssh', 2", .duplicateKind),
+            ("SELECT 1, 2", .wrongShape),
+            ("SELECT x'00ff'", .wrongShape),
+            ("ATTACH DATABASE 'other.db' AS other", .wrongShape),
+        ])
     func failures(sql: String, failure: SourceFailure) throws {
         let database = try SQLiteDatabase(path: path)
         #expect(throws: failure) { try database.value(of: sql) }
@@ -100,17 +107,19 @@ struct CommandSourceTests {
         #expect(Date().timeIntervalSince(start) < 5)
     }
 
-    @Test("hostile output: huge, deeply nested, many elements, not JSON", arguments: [
-        ("yes 1 | head -c 1000000", "output_too_large"),
-        ("yes '[1,' | head -c 10000000", "output_too_large"),
-        ("printf '%0.s[' $(seq 1 50); printf '%0.s]' $(seq 1 50)", "json_too_deep"),
-        ("printf '{\"a\":'; printf '%0.s{\"a\":' $(seq 1 20); printf 1; printf '%0.s}' $(seq 1 21)", "json_too_deep"),
-        ("echo 'machines: 12'", "invalid_json"),
-        ("echo '{\"a\": 1} trailing'", "invalid_json"),
-        ("echo NaN", "invalid_json"),
-        ("echo 5; exit 3", "command_failed"),
-        ("kill -9 $$", "command_failed"),
-    ])
+    @Test(
+        "hostile output: huge, deeply nested, many elements, not JSON",
+        arguments: [
+            ("yes 1 | head -c 1000000", "output_too_large"),
+            ("yes '[1,' | head -c 10000000", "output_too_large"),
+            ("printf '%0.s[' $(seq 1 50); printf '%0.s]' $(seq 1 50)", "json_too_deep"),
+            ("printf '{\"a\":'; printf '%0.s{\"a\":' $(seq 1 20); printf 1; printf '%0.s}' $(seq 1 21)", "json_too_deep"),
+            ("echo 'machines: 12'", "invalid_json"),
+            ("echo '{\"a\": 1} trailing'", "invalid_json"),
+            ("echo NaN", "invalid_json"),
+            ("echo 5; exit 3", "command_failed"),
+            ("kill -9 $$", "command_failed"),
+        ])
     func hostile(body: String, code: String) throws {
         let path = try script("hostile.sh", body)
         // Through sh, not exec'd directly: a script written while a parallel test forks can be ETXTBSY.

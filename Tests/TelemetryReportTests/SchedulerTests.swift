@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TelemetryReport
 
 /// A clock that never waits: each sleep jumps to the requested time; it stops after `sleeps` sleeps.
@@ -63,9 +64,15 @@ struct SchedulerTests {
     func failureRetried() {
         struct Broken: Error {}
         let clock = ManualClock(start, sleeps: 3)
-        var attempts = 0, failures = 0
+        var attempts = 0
+        var failures = 0
         let count = ReportScheduler(interval: 60, jitter: 0, clock: clock)
-            .run(lastReport: nil, spool: { attempts += 1; if attempts == 1 { throw Broken() } }, failed: { _, _ in failures += 1 })
+            .run(
+                lastReport: nil,
+                spool: {
+                    attempts += 1
+                    if attempts == 1 { throw Broken() }
+                }, failed: { _, _ in failures += 1 })
         #expect(attempts == 3 && failures == 1 && count == 2)
     }
 

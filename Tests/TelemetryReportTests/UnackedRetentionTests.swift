@@ -4,15 +4,17 @@ import SpoolFormat
 import SpoolProtocol
 import SpoolStore
 import TelemetryReport
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Retention of exported, unacknowledged entries")
 struct UnackedRetentionTests {
     @Test("a collect past max_unacked_age removes the exported entries with a max_unacked_age tombstone; entries not exported stay", .timeLimit(.minutes(1)))
     func collectPrunesUnacked() throws {
         let work = try TemporaryDirectory("unacked")
-        let state = StateDirectory(path: work.file("state")), spool = work.file("Spool"), media = work.file("media")
+        let state = StateDirectory(path: work.file("state"))
+        let spool = work.file("Spool")
+        let media = work.file("media")
         try FileSystem.makeDirectory(spool, permissions: 0o755)
         try FileSystem.makeDirectory(media, permissions: 0o755)
         let identity = try state.createIdentity()

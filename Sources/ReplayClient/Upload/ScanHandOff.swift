@@ -27,8 +27,10 @@ final class ScanHandOff: @unchecked Sendable {
 
     /// Starts verifying `directory`; every event goes to `deliver`, from the verification thread,
     /// and the last one is `.ended`.
-    init(directory: String, trust: TrustSource, ledger: Ledger, options: UploadOptions, start: Date,
-         deliver: @escaping @Sendable (Event) -> Void) {
+    init(
+        directory: String, trust: TrustSource, ledger: Ledger, options: UploadOptions, start: Date,
+        deliver: @escaping @Sendable (Event) -> Void
+    ) {
         let pinKeys: Bool
         if case .firstUse = trust { pinKeys = true } else { pinKeys = false }
         let thread = Thread { [self] in

@@ -17,8 +17,10 @@ public struct UploadOptions: Sendable {
     /// Send every entry still to deliver now, ignoring the backoff schedule and Retry-After.
     public var ignoreSchedule = false
 
-    public init(endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
-                keepBytes: Int = 256 << 20) {
+    public init(
+        endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
+        keepBytes: Int = 256 << 20
+    ) {
         self.keepBytes = keepBytes
         self.endpoint = endpoint
         self.concurrency = concurrency

@@ -82,7 +82,8 @@ public struct BatchVerifier: Sendable {
         }
         guard report.problems.isEmpty else { return report }
 
-        let manifestBytes: [UInt8], manifest: BatchManifest
+        let manifestBytes: [UInt8]
+        let manifest: BatchManifest
         do {
             manifestBytes = try FileSystem.read(path + "/" + BatchManifest.fileName, maxBytes: BatchManifest.maxBytes)
             manifest = try BatchManifest.decode(manifestBytes)
@@ -116,7 +117,9 @@ public struct BatchVerifier: Sendable {
         }
         for name in unlisted.sorted() {
             if let entry = EntryName(fileName: name), entry.installation == manifest.installation, entry.sequence > manifest.last {
-                problem(.beyondHead, name, "is not in the manifest and comes after its last entry \(manifest.last) (head \(manifest.head)): added after the batch was signed")
+                problem(
+                    .beyondHead, name,
+                    "is not in the manifest and comes after its last entry \(manifest.last) (head \(manifest.head)): added after the batch was signed")
             } else {
                 problem(.extraFile, name, "is not listed in the manifest: added after the batch was signed")
             }
@@ -151,9 +154,10 @@ public struct BatchVerifier: Sendable {
             }
             let entry: SpoolEntry
             do {
-                entry = try SpoolEntry.open(compressed: try FileSystem.read(path + "/" + name.entryFile, maxBytes: limits.maxFileBytes),
-                                            signatureText: try FileSystem.read(path + "/" + name.signatureFile, maxBytes: limits.maxSignatureBytes),
-                                            trust: trust, limits: limits)
+                entry = try SpoolEntry.open(
+                    compressed: try FileSystem.read(path + "/" + name.entryFile, maxBytes: limits.maxFileBytes),
+                    signatureText: try FileSystem.read(path + "/" + name.signatureFile, maxBytes: limits.maxSignatureBytes),
+                    trust: trust, limits: limits)
             } catch let error as EntryProblem {
                 problem(error.code, name.entryFile, error.description)
                 previous = nil
@@ -165,7 +169,9 @@ public struct BatchVerifier: Sendable {
                 continue
             }
             if let previous, entry.metadata.previous != previous.digest {
-                let before = previous.sequence == manifest.first - 1 ? "the manifest's previous link \(previous.digest)" : "entry \(previous.sequence)'s digest \(previous.digest)"
+                let before =
+                    previous.sequence == manifest.first - 1
+                    ? "the manifest's previous link \(previous.digest)" : "entry \(previous.sequence)'s digest \(previous.digest)"
                 problem(.chainBroken, name.entryFile, "links previous digest \(entry.metadata.previous), not \(before)")
             } else {
                 report.validEntries += 1
@@ -184,12 +190,15 @@ public struct BatchVerifier: Sendable {
     private func checkAllowedSigners(_ path: String, _ manifest: BatchManifest, intact: Set<String>, problem: (ProblemCode, String, String) -> Void) {
         let name = BatchManifest.allowedSignersFileName
         guard intact.contains(name),
-              let signature = try? SpoolEntry.parseSignature(FileSystem.read(path + "/" + BatchManifest.signatureFileName, maxBytes: limits.maxSignatureBytes)) else { return }
+            let signature = try? SpoolEntry.parseSignature(FileSystem.read(path + "/" + BatchManifest.signatureFileName, maxBytes: limits.maxSignatureBytes))
+        else { return }
         do {
             let signers = try AllowedSigners(contentsOf: path + "/" + name)
             for namespace in [SpoolEntry.namespace, BatchManifest.namespace]
             where !signers.allows(signature.publicKey, principal: manifest.installation, namespace: namespace) {
-                problem(.allowedSignersMismatch, name, "does not allow the manifest's key \(signature.publicKey.fingerprint) to sign \(namespace) for \(manifest.installation)")
+                problem(
+                    .allowedSignersMismatch, name,
+                    "does not allow the manifest's key \(signature.publicKey.fingerprint) to sign \(namespace) for \(manifest.installation)")
             }
         } catch {
             problem(.allowedSignersMismatch, name, "\(error)")

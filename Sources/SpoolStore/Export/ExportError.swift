@@ -24,7 +24,8 @@ public enum ExportError: Error, CustomStringConvertible {
         case .entryInvalid(let file, let problem):
             return "\(PrintableText.path(file)): \(problem) [\(problem.code)]; run 'spooler verify'. Nothing was exported"
         case .media(let destination, let error):
-            return "cannot write the batch to \(PrintableText.path(destination)): \(error). The incomplete batch was removed, nothing was recorded, the spool is unchanged"
+            return
+                "cannot write the batch to \(PrintableText.path(destination)): \(error). The incomplete batch was removed, nothing was recorded, the spool is unchanged"
         case .readBack(let file, let reason):
             return "\(PrintableText.path(file)): the copy \(reason) (faulty media?). The incomplete batch was removed, nothing was recorded"
         case .batchExists(let path):

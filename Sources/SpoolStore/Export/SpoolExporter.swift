@@ -1,8 +1,9 @@
 import Foundation
 import SpoolFormat
 import SpoolProtocol
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Copies an installation's entries out of the spool into a new batch folder with a signed
@@ -54,7 +55,8 @@ public struct SpoolExporter {
     public func export(to destination: String, selection: Selection, now: Date = Date()) throws -> Outcome {
         try state.checkOutside(spool: spool)
         guard FileSystem.isDirectory(destination) else { throw ExportError.noDestination(destination) }
-        let spoolPath = FileSystem.canonicalPath(spool), destinationPath = FileSystem.canonicalPath(destination)
+        let spoolPath = FileSystem.canonicalPath(spool)
+        let destinationPath = FileSystem.canonicalPath(destination)
         if destinationPath == spoolPath || destinationPath.hasPrefix(spoolPath + "/") {
             throw ExportError.destinationInsideSpool(destination: destination, spool: spool)
         }
@@ -81,20 +83,23 @@ public struct SpoolExporter {
         var outcome = Outcome()
         guard let last = selected.last else {
             if let record {
-                outcome.nothingToExport = "nothing to export: entries up to \(record.lastSequence) were exported in batch \(PrintableText.path(record.batch)) at \(record.exported), and the spool holds no newer entry"
+                outcome.nothingToExport =
+                    "nothing to export: entries up to \(record.lastSequence) were exported in batch \(PrintableText.path(record.batch)) at \(record.exported), and the spool holds no newer entry"
             } else {
                 outcome.nothingToExport = "nothing to export: the spool \(PrintableText.path(spool)) holds no entry of installation \(installation)"
             }
             return outcome
         }
         if last.sequence < chain.lastSequence {
-            throw ExportError.spoolDamaged(file: EntryName(installation: installation, sequence: last.sequence + 1).entryFile,
-                                           reason: "entries \(last.sequence + 1)...\(chain.lastSequence) are missing (the state directory records them as written)")
+            throw ExportError.spoolDamaged(
+                file: EntryName(installation: installation, sequence: last.sequence + 1).entryFile,
+                reason: "entries \(last.sequence + 1)...\(chain.lastSequence) are missing (the state directory records them as written)")
         }
 
         outcome.removedLeftovers = removeLeftovers(in: destination)
         let destinationDirectory = try DurableDirectory(path: destination)
-        let temporaryName = DurableDirectory.temporaryPrefix + EntryName(installation: installation, sequence: selected[0].sequence).stem
+        let temporaryName =
+            DurableDirectory.temporaryPrefix + EntryName(installation: installation, sequence: selected[0].sequence).stem
             + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let temporary = destinationDirectory.full(temporaryName)
         guard mkdir(temporary, 0o755) == 0 else {
@@ -103,7 +108,8 @@ public struct SpoolExporter {
         do {
             let manifest = try writeBatch(selected, into: temporary, destination: destinationDirectory, now: now)
             // A second export of the same range within the same second gets a numbered name.
-            let batch = try (1...99).lazy.map { destinationDirectory.full(manifest.batchName + ($0 == 1 ? "" : "-\($0)")) }
+            let batch =
+                try (1...99).lazy.map { destinationDirectory.full(manifest.batchName + ($0 == 1 ? "" : "-\($0)")) }
                 .first { !FileSystem.exists($0) } ?? { throw ExportError.batchExists(destinationDirectory.full(manifest.batchName)) }()
             guard rename(temporary, batch) == 0 else {
                 throw ExportError.media(destination: destination, FileSystemError(path: batch, operation: "rename", errno: errno))
@@ -113,8 +119,10 @@ public struct SpoolExporter {
             } catch let error as FileSystemError {
                 throw ExportError.media(destination: destination, error)
             }
-            try state.saveExportRecord(ExportRecord(installation: installation, lastSequence: manifest.last, lastDigest: manifest.head,
-                                                    batch: FileSystem.name(of: batch), exported: manifest.exported))
+            try state.saveExportRecord(
+                ExportRecord(
+                    installation: installation, lastSequence: manifest.last, lastDigest: manifest.head,
+                    batch: FileSystem.name(of: batch), exported: manifest.exported))
             outcome.batch = batch
             outcome.manifest = manifest
             return outcome
@@ -149,7 +157,8 @@ public struct SpoolExporter {
             let entry = try open(name, entryBytes, signatureBytes, file: spool + "/" + name.entryFile)
             if let previous {
                 guard name.sequence == previous.name.sequence + 1 else {
-                    throw ExportError.spoolDamaged(file: name.entryFile, reason: "entries \(previous.name.sequence + 1)...\(name.sequence - 1) are missing before this entry")
+                    throw ExportError.spoolDamaged(
+                        file: name.entryFile, reason: "entries \(previous.name.sequence + 1)...\(name.sequence - 1) are missing before this entry")
                 }
                 guard entry.metadata.previous == previous.digest else {
                     throw ExportError.spoolDamaged(file: name.entryFile, reason: "does not link entry \(previous.name.sequence) (the chain is broken)")
@@ -160,17 +169,19 @@ public struct SpoolExporter {
             let entryFile = try write(entryBytes, as: name.entryFile)
             let signatureFile = try write(signatureBytes, as: name.signatureFile)
             // The copy must be an entry in its own right, not only the same bytes.
-            let copy = try open(name, try FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
-                                try FileSystem.read(directory.full(name.signatureFile), maxBytes: limits.maxSignatureBytes),
-                                file: directory.full(name.entryFile))
+            let copy = try open(
+                name, try FileSystem.read(directory.full(name.entryFile), maxBytes: limits.maxFileBytes),
+                try FileSystem.read(directory.full(name.signatureFile), maxBytes: limits.maxSignatureBytes),
+                file: directory.full(name.entryFile))
             guard copy.digest == entry.digest else {
                 throw ExportError.readBack(file: directory.full(name.entryFile), reason: "reads back as a different entry")
             }
             files += [entryFile, signatureFile]
             previous = (name, entry.digest)
         }
-        let manifest = BatchManifest(installation: identity.installation, first: names[0].sequence, last: names[names.count - 1].sequence,
-                                     previous: firstPrevious, head: previous!.digest, exported: now, files: files)
+        let manifest = BatchManifest(
+            installation: identity.installation, first: names[0].sequence, last: names[names.count - 1].sequence,
+            previous: firstPrevious, head: previous!.digest, exported: now, files: files)
         let manifestBytes = manifest.encoded()
         let signature = try BatchManifest.sign(manifestBytes, key: identity.signingKey)
         _ = try write(manifestBytes, as: BatchManifest.fileName)

@@ -32,7 +32,8 @@ public struct AppliedReceipts: StateRecord, Equatable, Sendable {
 
     /// The record after applying a receipt issued at `other` with `digest`.
     public func adding(issued other: String, digest: EntryDigest) -> AppliedReceipts {
-        other == issued ? AppliedReceipts(installation: installation, issued: issued, digests: digests + [digest])
+        other == issued
+            ? AppliedReceipts(installation: installation, issued: issued, digests: digests + [digest])
             : AppliedReceipts(installation: installation, issued: other, digests: [digest])
     }
 }

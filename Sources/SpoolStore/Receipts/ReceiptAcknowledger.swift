@@ -59,8 +59,9 @@ public struct ReceiptAcknowledger {
             throw ReceiptRefusal(code: error.code, file: error.code == .receiptMalformed ? path : signaturePath, message: error.description)
         }
         guard receipt.installation == identity.installation else {
-            throw ReceiptRefusal(code: .receiptWrongInstallation, file: path,
-                                 message: "is for installation \(receipt.installation), but this spooler is installation \(identity.installation)")
+            throw ReceiptRefusal(
+                code: .receiptWrongInstallation, file: path,
+                message: "is for installation \(receipt.installation), but this spooler is installation \(identity.installation)")
         }
 
         let writer = try SpoolWriter(spool: spool, state: state, identity: identity, logger: logger)
@@ -86,9 +87,10 @@ public struct ReceiptAcknowledger {
                 continue
             }
             guard known == item.digest else {
-                throw ReceiptRefusal(code: .receiptUnknownDigest, file: path,
-                                     message: "lists entry \(item.sequence) with digest \(item.digest), which this spool never had"
-                                        + (known.map { " (it holds \($0))" } ?? ""))
+                throw ReceiptRefusal(
+                    code: .receiptUnknownDigest, file: path,
+                    message: "lists entry \(item.sequence) with digest \(item.digest), which this spool never had"
+                        + (known.map { " (it holds \($0))" } ?? ""))
             }
             matched.insert(item.sequence)
         }
@@ -100,16 +102,18 @@ public struct ReceiptAcknowledger {
             removed.append(name)
             next += 1
         }
-        var outcome = Outcome(removed: nil, entries: removed.count, bytes: removed.reduce(0) { $0 + writer.size(of: $1) },
-                              kept: matched.filter { $0 >= next }.count)
+        var outcome = Outcome(
+            removed: nil, entries: removed.count, bytes: removed.reduce(0) { $0 + writer.size(of: $1) },
+            kept: matched.filter { $0 >= next }.count)
         if let last = removed.last {
             writer.chain.firstSequence = last.sequence + 1
             writer.chain.acknowledged = ChainState.Link(sequence: last.sequence, digest: try writer.read(last).digest)
             try state.saveChain(writer.chain)
             outcome.removed = SequenceRange(first: removed[0].sequence, last: last.sequence)
         }
-        try state.saveAppliedReceipts(applied?.adding(issued: receipt.issued, digest: digest)
-                                      ?? AppliedReceipts(installation: identity.installation, issued: receipt.issued, digests: [digest]))
+        try state.saveAppliedReceipts(
+            applied?.adding(issued: receipt.issued, digest: digest)
+                ?? AppliedReceipts(installation: identity.installation, issued: receipt.issued, digests: [digest]))
         // Also finishes an earlier ack or prune that was interrupted before its removals.
         try writer.prune(limits: SpoolLimits(), productVersion: productVersion)
         return outcome

@@ -1,8 +1,9 @@
 import Foundation
 import SpoolFormat
 import SpoolStore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Figures about the host and the watched server process, read from the kernel.
@@ -64,7 +65,8 @@ public struct HostProbe: Sendable {
     public func pid(fromFile file: String) -> Int32? {
         // A pid file is small; a FIFO or device in its place is refused, not waited on.
         guard let data = try? RegularFile.read(file, maxBytes: 4096, followSymlinks: true),
-              let lines = try? TextRules.lines(data) else { return nil }
+            let lines = try? TextRules.lines(data)
+        else { return nil }
         let values = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return values.count == 1 ? Int32(values[0]) : nil
     }

@@ -24,7 +24,10 @@ public struct MetricDefinition: Equatable, Sendable {
 
 /// The built-in host probes.
 public enum ProbeKind: String, Sendable, CaseIterable {
-    case memory, cpu, osName = "os_name", osVersion = "os_version", architecture, container, license
+    case memory, cpu
+    case osName = "os_name"
+    case osVersion = "os_version"
+    case architecture, container, license
 }
 
 /// Every metric a report may carry. Keys never change meaning; new metrics get new keys.
@@ -45,7 +48,9 @@ public enum MetricCatalog {
         // 2.6
         .init("license.serial_sha1", .hash(algorithm: "sha1", hexDigits: 40), since: "2.6", "SHA-1 of the license key serial number", probe: .license),
         .init("server.memory_bytes", .bytes, since: "2.6", "resident memory of the server process", probe: .memory),
-        .init("server.cpu_percent", .percent(max: 100 * 1024), since: "2.6", "average CPU % of the server process since the previous report (100 = one core)", probe: .cpu),
+        .init(
+            "server.cpu_percent", .percent(max: 100 * 1024), since: "2.6", "average CPU % of the server process since the previous report (100 = one core)",
+            probe: .cpu),
         // 3.x
         .init("channels", .count, since: "3.2", "number of channels", max: 1_000_000),
         .init("tenants", .count, since: "3.4", "number of tenants", max: 10_000_000),
@@ -80,11 +85,15 @@ public enum MetricCatalog {
         .init("calls.database.mean_duration", .duration, since: "2020.2.14", "mean duration of a database call, in seconds"),
         .init("calls.api.by_result", .countsByKind(apiResults), since: "2020.2.14", "API calls, by result class", max: 1_000_000_000),
         .init("calls.api.mean_duration", .duration, since: "2020.2.14", "mean duration of an API call, in seconds"),
-        .init("events.by_name", .countsByKind(internalEvents), since: "2020.3.0", "internal events (deprecated code paths, errors), by event", max: 1_000_000_000),
+        .init(
+            "events.by_name", .countsByKind(internalEvents), since: "2020.3.0", "internal events (deprecated code paths, errors), by event", max: 1_000_000_000),
         .init("structured_config.steps", .count, since: "2020.4.0", "steps with structured configuration variables enabled", max: 10_000_000),
-        .init("structured_config.extensions", .countsByKind(configExtensions), since: "2020.4.0", "files targeted by structured configuration variables, by extension", max: 10_000_000),
+        .init(
+            "structured_config.extensions", .countsByKind(configExtensions), since: "2020.4.0",
+            "files targeted by structured configuration variables, by extension", max: 10_000_000),
         // 2021.x
-        .init("targets.architecture.by_name", .countsByKind(architectures), since: "2021.1.0", "deployment-target agents, by CPU architecture", max: 10_000_000),
+        .init(
+            "targets.architecture.by_name", .countsByKind(architectures), since: "2021.1.0", "deployment-target agents, by CPU architecture", max: 10_000_000),
         .init("projects.version_controlled", .count, since: "2021.2.0", "version-controlled projects", max: 1_000_000),
     ]
 

@@ -43,7 +43,9 @@ public enum PrivacyGuard {
             var counts: [String: Int64] = [:]
             for (kind, count) in object {
                 guard vocabulary.contains(kind) else {
-                    throw refuse(classify(kind) ?? "unknown_kind", "a kind (\(describe(.string(kind)))) is not one of the declared kinds (\(vocabulary.words.joined(separator: ", ")))")
+                    throw refuse(
+                        classify(kind) ?? "unknown_kind",
+                        "a kind (\(describe(.string(kind)))) is not one of the declared kinds (\(vocabulary.words.joined(separator: ", ")))")
                 }
                 counts[kind] = try whole(count, max: definition.maxCount, metric: key, what: "the count of kind '\(kind)'")
             }
@@ -58,7 +60,9 @@ public enum PrivacyGuard {
         case .duration:
             let seconds = try finite(value, metric: key)
             guard seconds >= 0 else { throw refuse("negative", "a duration cannot be negative") }
-            guard seconds <= MetricType.Limits.maxDurationSeconds else { throw refuse("out_of_range", "a duration above \(Int(MetricType.Limits.maxDurationSeconds)) seconds") }
+            guard seconds <= MetricType.Limits.maxDurationSeconds else {
+                throw refuse("out_of_range", "a duration above \(Int(MetricType.Limits.maxDurationSeconds)) seconds")
+            }
             return seconds.rounded() == seconds && seconds < 1e15 ? .int(Int64(seconds)) : .double((seconds * 1000).rounded() / 1000)
         case .percent(let max):
             let percent = try finite(value, metric: key)
@@ -138,7 +142,8 @@ public enum PrivacyGuard {
             throw PrivacyViolation(metric: metric, rule: "wrong_type", detail: "expected a string, found \(describe(value))")
         }
         guard text.count <= maxStringLength else {
-            throw PrivacyViolation(metric: metric, rule: classify(text) ?? "too_long", detail: "\(describe(value)) is longer than \(maxStringLength) characters")
+            throw PrivacyViolation(
+                metric: metric, rule: classify(text) ?? "too_long", detail: "\(describe(value)) is longer than \(maxStringLength) characters")
         }
         return text
     }
@@ -171,12 +176,14 @@ public enum PrivacyGuard {
     /// the content type one of ``contentTypes``. The request path has its own rule where it is set.
     public static func checkMetadata(productVersion: String, contentType: String) throws(PrivacyViolation) {
         guard TextRules.isReleaseVersion(productVersion) else {
-            throw PrivacyViolation(metric: "productVersion", rule: classify(productVersion) ?? "not_a_version",
-                                   detail: "expected a release number such as 2021.2.7, found \(describe(.string(productVersion)))", subject: "metadata field")
+            throw PrivacyViolation(
+                metric: "productVersion", rule: classify(productVersion) ?? "not_a_version",
+                detail: "expected a release number such as 2021.2.7, found \(describe(.string(productVersion)))", subject: "metadata field")
         }
         guard contentTypes.contains(contentType) else {
-            throw PrivacyViolation(metric: "request.contentType", rule: "not_allowed",
-                                   detail: "expected one of \(contentTypes.sorted().joined(separator: ", ")), found \(describe(.string(contentType)))", subject: "metadata field")
+            throw PrivacyViolation(
+                metric: "request.contentType", rule: "not_allowed",
+                detail: "expected one of \(contentTypes.sorted().joined(separator: ", ")), found \(describe(.string(contentType)))", subject: "metadata field")
         }
     }
 
@@ -193,13 +200,18 @@ public enum PrivacyGuard {
     /// The sensitive thing a refused string looks like, as a rule name; nil when it looks like none.
     public static func classify(_ text: String) -> String? {
         if text.wholeMatch(of: #/[^@\s]+@[^@\s]+\.[^@\s]+/#) != nil || text.contains("@") { return "looks_like_email" }
-        if text.contains("://") || text.lowercased().hasPrefix("www.") || text.wholeMatch(of: #/(?i)(mailto|urn|file|data):.+/#) != nil { return "looks_like_uri" }
+        if text.contains("://") || text.lowercased().hasPrefix("www.") || text.wholeMatch(of: #/(?i)(mailto|urn|file|data):.+/#) != nil {
+            return "looks_like_uri"
+        }
         if text.wholeMatch(of: #/[0-9]{1,3}(\.[0-9]{1,3}){3}(:[0-9]+)?(\/[0-9]+)?/#) != nil { return "looks_like_ip_address" }
         if text.wholeMatch(of: #/\[?[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\]?/#) != nil { return "looks_like_ip_address" }
         if text.contains("/") || text.contains("\\") || text.hasPrefix("~") { return "looks_like_path" }
         if text.contains(where: { $0.isWhitespace }) { return "looks_like_free_text" }
         if text.wholeMatch(of: #/(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+/#) != nil,
-           text.contains(where: { $0.isLetter }) { return "looks_like_hostname" }
+            text.contains(where: { $0.isLetter })
+        {
+            return "looks_like_hostname"
+        }
         if text.contains(#/\p{Lu}\p{Ll}+/#) || text.contains(where: { !$0.isASCII }) { return "looks_like_name" }
         return nil
     }

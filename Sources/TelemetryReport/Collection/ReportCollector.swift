@@ -1,7 +1,8 @@
 import Foundation
 import SpoolFormat
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A collected report: the request body to spool and what it was made from.
@@ -66,11 +67,13 @@ public struct ReportCollector: Sendable {
             }
             metrics[definition.key] = try PrivacyGuard.check(raw, as: definition)
         }
-        let body = ReportBody(schema: currentPayloadSchema, installation: installation,
-                              productVersion: configuration.productVersion, metrics: metrics, diagnostics: diagnostics)
+        let body = ReportBody(
+            schema: currentPayloadSchema, installation: installation,
+            productVersion: configuration.productVersion, metrics: metrics, diagnostics: diagnostics)
         let nextState = ReportState(lastReportAt: now.timeIntervalSince1970, cpu: run.cpuSample ?? nil)
-        return CollectedReport(body: try body.encoded(), schema: currentPayloadSchema, productVersion: configuration.productVersion,
-                               requestPath: configuration.requestPath, contentType: contentType, report: body, nextState: nextState)
+        return CollectedReport(
+            body: try body.encoded(), schema: currentPayloadSchema, productVersion: configuration.productVersion,
+            requestPath: configuration.requestPath, contentType: contentType, report: body, nextState: nextState)
     }
 }
 
@@ -179,8 +182,9 @@ struct CollectionRun {
     mutating func cpuPercent() throws(SourceFailure) -> Double {
         let pid = try watchedPid()
         guard let times = probe.cpuTimes(pid: pid), let uptime = probe.uptime() else { throw .processNotFound }
-        let sample = CPUSample(pid: pid, processStart: times.startedAt, bootID: probe.bootID(),
-                               cpuSeconds: times.cpuSeconds, wallTime: collector.now.timeIntervalSince1970)
+        let sample = CPUSample(
+            pid: pid, processStart: times.startedAt, bootID: probe.bootID(),
+            cpuSeconds: times.cpuSeconds, wallTime: collector.now.timeIntervalSince1970)
         cpuSample = .some(sample)
         if let previous = collector.previous.cpu, sample.continues(previous) {
             return (sample.cpuSeconds - previous.cpuSeconds) / (sample.wallTime - previous.wallTime) * 100

@@ -20,7 +20,8 @@ public struct ReportState: Codable, Equatable, Sendable {
     /// the CPU average and the schedule, so a damaged file is never a reason to stop reporting).
     public static func load(from state: StateDirectory) -> ReportState {
         guard let bytes = try? FileSystem.read(FileSystem.path(fileName, in: state.path), maxBytes: 64 * 1024),
-              let decoded = try? JSONDecoder().decode(ReportState.self, from: Data(bytes)) else { return ReportState() }
+            let decoded = try? JSONDecoder().decode(ReportState.self, from: Data(bytes))
+        else { return ReportState() }
         return decoded
     }
 

@@ -82,8 +82,10 @@ public struct ReportScheduler {
     /// and retried at the next due time.
     /// - Returns: how many reports were spooled.
     @discardableResult
-    public func run(lastReport: Date?, maxReports: Int? = nil, spool: () throws -> Void,
-                    failed: (any Error, Date) -> Void = { _, _ in }, event: (Event) -> Void = { _ in }) -> Int {
+    public func run(
+        lastReport: Date?, maxReports: Int? = nil, spool: () throws -> Void,
+        failed: (any Error, Date) -> Void = { _, _ in }, event: (Event) -> Void = { _ in }
+    ) -> Int {
         var due = firstDue(lastReport: lastReport, now: clock.now())
         var catchUp = due <= clock.now()
         var spooled = 0

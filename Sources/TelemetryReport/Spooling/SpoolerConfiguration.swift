@@ -1,6 +1,6 @@
 import Foundation
-import SpoolStore
 import SpoolFormat
+import SpoolStore
 
 /// The spooler's configuration file: `key = value` lines, `#` comments, `[section]` headers.
 ///
@@ -133,7 +133,9 @@ public struct SpoolerConfiguration: Sendable, Equatable {
                     section = .metric(words[1])
                     pending = PendingMetric(key: words[1], line: lineNumber)
                 case "database":
-                    guard words[1].wholeMatch(of: #/[A-Za-z0-9_-]{1,64}/#) != nil else { throw fail("database name '\(words[1])' may hold only letters, digits, '-' and '_'") }
+                    guard words[1].wholeMatch(of: #/[A-Za-z0-9_-]{1,64}/#) != nil else {
+                        throw fail("database name '\(words[1])' may hold only letters, digits, '-' and '_'")
+                    }
                     guard databases[words[1]] == nil else { throw fail("database '\(words[1])' is declared twice") }
                     section = .database(words[1])
                 default:
@@ -163,7 +165,8 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         // Every database a metric names must be declared.
         for (key, spec) in metrics.sorted(by: { $0.key < $1.key }) {
             if case .sqlite(let database, _) = spec.kind, databases[database] == nil {
-                throw ConfigurationError(file: file, line: spec.line, reason: "metric '\(key)' queries database '\(database)', which no [database \(database)] section declares")
+                throw ConfigurationError(
+                    file: file, line: spec.line, reason: "metric '\(key)' queries database '\(database)', which no [database \(database)] section declares")
             }
         }
     }
@@ -172,7 +175,9 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         switch key {
         case "product_version":
             guard TextRules.isReleaseVersion(value) else {
-                throw fail("product_version '\(value)' is not a release number (1 to 3 numbers separated by dots, optionally -alpha, -beta, -rc or -pre and a number, such as 2021.2.7 or 3.0.0-rc2)")
+                throw fail(
+                    "product_version '\(value)' is not a release number (1 to 3 numbers separated by dots, optionally -alpha, -beta, -rc or -pre and a number, such as 2021.2.7 or 3.0.0-rc2)"
+                )
             }
             productVersion = value
         case "reporting":
@@ -181,7 +186,9 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         case "watch_pid_file":
             watchPidFile = value
         case "watch_process":
-            guard value.count <= 15, !value.contains("/") else { throw fail("watch_process '\(value)' must be a process name as /proc/PID/comm shows it (at most 15 characters, no '/')") }
+            guard value.count <= 15, !value.contains("/") else {
+                throw fail("watch_process '\(value)' must be a process name as /proc/PID/comm shows it (at most 15 characters, no '/')")
+            }
             watchProcess = value
         case "watch_pid":
             if value == "parent" {
@@ -195,7 +202,9 @@ public struct SpoolerConfiguration: Sendable, Equatable {
             licenseFile = value
         case "request_path":
             if let problem = RequestPath.problem(value) {
-                throw fail("request_path '\(value)' \(problem); it must be an absolute path of segments of A-Z a-z 0-9 - . _ ~ such as /api/telemetry (docs/PROTOCOL.md)")
+                throw fail(
+                    "request_path '\(value)' \(problem); it must be an absolute path of segments of A-Z a-z 0-9 - . _ ~ such as /api/telemetry (docs/PROTOCOL.md)"
+                )
             }
             requestPath = value
         case "interval":
@@ -254,7 +263,8 @@ public struct SpoolerConfiguration: Sendable, Equatable {
     /// `90`, `90s`, `15m`, `24h`, `7d`, `1.5h`: seconds.
     public static func parseDuration(_ value: String) -> Double? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
-        var number = Substring(value), unit = 1.0
+        var number = Substring(value)
+        var unit = 1.0
         if let last = value.last, let factor = units[last] {
             number = value.dropLast()
             unit = factor
@@ -266,7 +276,9 @@ public struct SpoolerConfiguration: Sendable, Equatable {
 
     /// `4096`, `500KB`, `500MB`, `2GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024).
     public static func parseBytes(_ value: String) -> Int64? {
-        let units: [(String, Int64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        let units: [(String, Int64)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
+        ]
         for (suffix, factor) in units where value.hasSuffix(suffix) {
             guard let amount = Int64(value.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), amount >= 0 else { return nil }
             let (product, overflow) = amount.multipliedReportingOverflow(by: factor)
@@ -312,7 +324,9 @@ struct PendingMetric {
 
     mutating func apply(key name: String, value: String, line: Int, fail: (String) -> ConfigurationError) throws {
         guard Self.allowedKeys.contains(name) else {
-            throw fail("unknown key '\(name)' in [metric \(key)]; expected one of probe, sqlite (with query), command (with timeout, field), file (with field), report = off")
+            throw fail(
+                "unknown key '\(name)' in [metric \(key)]; expected one of probe, sqlite (with query), command (with timeout, field), file (with field), report = off"
+            )
         }
         guard values[name] == nil else { throw fail("'\(name)' is given twice in [metric \(key)]") }
         values[name] = (value, line)
@@ -322,20 +336,24 @@ struct PendingMetric {
         func fail(_ reason: String, at line: Int? = nil) -> ConfigurationError { ConfigurationError(file: file, line: line ?? self.line, reason: reason) }
         let sources = Self.sourceKeys.filter { values[$0] != nil }
         guard sources.count == 1 else {
-            throw fail(sources.isEmpty
-                ? "[metric \(key)] names no source; give one of probe, sqlite, command, file, or report = off"
-                : "[metric \(key)] names \(sources.count) sources (\(sources.joined(separator: ", "))); give exactly one")
+            throw fail(
+                sources.isEmpty
+                    ? "[metric \(key)] names no source; give one of probe, sqlite, command, file, or report = off"
+                    : "[metric \(key)] names \(sources.count) sources (\(sources.joined(separator: ", "))); give exactly one")
         }
         func only(_ allowed: Set<String>, for source: String) throws {
             for (name, entry) in values where !allowed.contains(name) && name != source {
                 throw fail("'\(name)' does not apply to a \(source) source in [metric \(key)]", at: entry.line)
             }
         }
-        let source = sources[0], (value, valueLine) = values[source]!
+        let source = sources[0]
+        let (value, valueLine) = values[source]!
         // A digest is computed by the spooler from the raw value it reads itself; a source could
         // hand over any 40 hex digits (an e-mail address in hex) and the guard could not tell.
         if case .hash(let algorithm, _) = MetricCatalog.definition(key)?.type, source != "probe", source != "report" {
-            throw fail("[metric \(key)] is a \(algorithm.uppercased().replacingOccurrences(of: "SHA", with: "SHA-")) digest the spooler computes itself (from license_file); a \(source) source cannot supply it (use the built-in probe, or report = off)", at: valueLine)
+            throw fail(
+                "[metric \(key)] is a \(algorithm.uppercased().replacingOccurrences(of: "SHA", with: "SHA-")) digest the spooler computes itself (from license_file); a \(source) source cannot supply it (use the built-in probe, or report = off)",
+                at: valueLine)
         }
         switch source {
         case "probe":
@@ -364,7 +382,9 @@ struct PendingMetric {
             return MetricSourceSpec(kind: .file(path: value, field: values["field"]?.value), line: valueLine)
         default:
             try only([], for: source)
-            guard SpoolerConfiguration.parseSwitch(value) == false else { throw fail("'report' only takes the value off (to leave [metric \(key)] out of every report)", at: valueLine) }
+            guard SpoolerConfiguration.parseSwitch(value) == false else {
+                throw fail("'report' only takes the value off (to leave [metric \(key)] out of every report)", at: valueLine)
+            }
             return MetricSourceSpec(kind: .off, line: line)
         }
     }

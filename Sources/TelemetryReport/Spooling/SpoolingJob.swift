@@ -34,12 +34,14 @@ public struct SpoolingJob {
         let collected = try ReportCollector(configuration: configuration, probe: probe, previous: previous, now: now)
             .collect(installation: writer.identity.installation)
         let request = collected.request
-        let (_, path) = try writer.append(kind: .report, body: collected.body, productVersion: collected.productVersion,
-                                          schema: collected.schema, request: request, now: now)
+        let (_, path) = try writer.append(
+            kind: .report, body: collected.body, productVersion: collected.productVersion,
+            schema: collected.schema, request: request, now: now)
         try collected.nextState.save(to: state)
         let exported = try state.loadExportRecord(installation: writer.identity.installation)?.lastSequence ?? 0
-        let limits = SpoolLimits(maxBytes: configuration.maxSpoolBytes, maxAge: configuration.maxSpoolAge,
-                                 maxUnackedAge: configuration.maxUnackedAge, exportedThrough: exported)
+        let limits = SpoolLimits(
+            maxBytes: configuration.maxSpoolBytes, maxAge: configuration.maxSpoolAge,
+            maxUnackedAge: configuration.maxUnackedAge, exportedThrough: exported)
         let tombstones = try writer.prune(limits: limits, productVersion: configuration.productVersion, request: request, now: now)
         return Outcome(path: path, report: collected.report, tombstones: tombstones)
     }

@@ -109,7 +109,10 @@ public struct BoundedJSON: Sendable {
                 index += 1
                 var object: [String: JSONValue] = [:]
                 skipWhitespace()
-                if peek() == UInt8(ascii: "}") { index += 1; return .object(object) }
+                if peek() == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(object)
+                }
                 while true {
                     skipWhitespace()
                     let key = try string()
@@ -119,7 +122,10 @@ public struct BoundedJSON: Sendable {
                     skipWhitespace()
                     object[key] = try value(depth: depth + 1)
                     skipWhitespace()
-                    if peek() == UInt8(ascii: ",") { index += 1; continue }
+                    if peek() == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
                     try expect("}")
                     return .object(object)
                 }
@@ -128,12 +134,18 @@ public struct BoundedJSON: Sendable {
                 index += 1
                 var array: [JSONValue] = []
                 skipWhitespace()
-                if peek() == UInt8(ascii: "]") { index += 1; return .array(array) }
+                if peek() == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(array)
+                }
                 while true {
                     skipWhitespace()
                     array.append(try value(depth: depth + 1))
                     skipWhitespace()
-                    if peek() == UInt8(ascii: ",") { index += 1; continue }
+                    if peek() == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
                     try expect("]")
                     return .array(array)
                 }

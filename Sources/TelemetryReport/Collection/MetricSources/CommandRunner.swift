@@ -1,7 +1,8 @@
 import Foundation
 import SpoolStore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a program with a time limit and reads one bounded JSON value from its stdout.
@@ -94,7 +95,10 @@ public struct CommandRunner: Sendable {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0 else { killGroup(); throw .commandTimeout }
+            guard remaining > 0 else {
+                killGroup()
+                throw .commandTimeout
+            }
             var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32(min(remaining * 1000, 1000).rounded(.up)))
             if ready < 0 {
@@ -122,7 +126,10 @@ public struct CommandRunner: Sendable {
             let result = waitpid(pid, &exitStatus, WNOHANG)
             if result == pid { break }
             if result < 0 && errno != EINTR { throw .commandFailed }
-            guard deadline.timeIntervalSinceNow > 0 else { killGroup(); throw .commandTimeout }
+            guard deadline.timeIntervalSinceNow > 0 else {
+                killGroup()
+                throw .commandTimeout
+            }
             usleep(2_000)
         }
         // WIFEXITED && WEXITSTATUS == 0

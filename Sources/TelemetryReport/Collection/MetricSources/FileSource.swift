@@ -1,7 +1,8 @@
 import Foundation
 import SpoolFormat
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads one bounded JSON value from a file.

@@ -57,10 +57,12 @@ public final class SQLiteDatabase {
         guard sqlite3_exec(handle, "PRAGMA query_only = ON", nil, nil, nil) == SQLITE_OK else { throw .databaseError }
         // Every 10,000 virtual machine steps SQLite asks whether to go on; past the deadline the
         // query is interrupted (SQLITE_INTERRUPT).
-        sqlite3_progress_handler(handle, 10_000, { context in
-            let database = Unmanaged<SQLiteDatabase>.fromOpaque(context!).takeUnretainedValue()
-            return SQLiteDatabase.now() > database.deadline ? 1 : 0
-        }, Unmanaged.passUnretained(self).toOpaque())
+        sqlite3_progress_handler(
+            handle, 10_000,
+            { context in
+                let database = Unmanaged<SQLiteDatabase>.fromOpaque(context!).takeUnretainedValue()
+                return SQLiteDatabase.now() > database.deadline ? 1 : 0
+            }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     static func now() -> Double {
