@@ -88,11 +88,18 @@ let package = Package(
         ),
 
         // Connected side: replay with a retry ledger, and the reference receiver.
+        // The SQLite schema both the ledger and the receiver's store declare.
+        .target(
+            name: "SequenceDatabase",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ReplayClient",
             dependencies: [
                 "SpoolFormat",
                 "SpoolProtocol",
+                "SequenceDatabase",
                 "SpoolStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -109,6 +116,7 @@ let package = Package(
             dependencies: [
                 "SpoolFormat",
                 "SpoolProtocol",
+                "SequenceDatabase",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SequenceDatabase
 import SpoolFormat
 import SpoolProtocol
 
@@ -89,27 +90,10 @@ public final class ReceiverStore: Sendable {
                         duplicates INTEGER NOT NULL DEFAULT 0,
                         UNIQUE (installation, sequence)
                     );
-                    CREATE TABLE pinnedKey (
-                        installation TEXT PRIMARY KEY,
-                        publicKey TEXT NOT NULL,
-                        fingerprint TEXT NOT NULL,
-                        pinnedAt REAL NOT NULL
-                    );
+                    \(SequenceSchema.pinnedKeyTable)
                     """)
         }
-        migrator.registerMigration("v2 declared losses") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE declaredLoss (
-                        installation TEXT NOT NULL,
-                        tombstone INTEGER NOT NULL,
-                        first INTEGER NOT NULL,
-                        last INTEGER NOT NULL,
-                        reason TEXT NOT NULL,
-                        PRIMARY KEY (installation, tombstone)
-                    );
-                    """)
-        }
+        SequenceSchema.registerDeclaredLosses(in: &migrator)
         return migrator
     }
 
@@ -203,13 +187,7 @@ public final class ReceiverStore: Sendable {
                     """)
             let gaps = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT installation, previous + 1 AS first, sequence - 1 AS last FROM (
-                        SELECT installation, sequence,
-                               LAG(sequence, 1, 0) OVER (PARTITION BY installation ORDER BY sequence) AS previous
-                        FROM report)
-                    WHERE sequence > previous + 1 ORDER BY installation, first
-                    """)
+                sql: SequenceSchema.gapsQuery(over: "report"))
             var missing: [String: [ReceiverSummary.Range]] = [:]
             for gap in gaps {
                 missing[gap["installation"], default: []].append(.init(first: gap["first"], last: gap["last"]))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SequenceDatabase
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
@@ -99,27 +100,10 @@ public final class Ledger: Sendable {
                         latencyMs REAL NOT NULL
                     );
                     CREATE INDEX attempt_entry ON attempt (entry);
-                    CREATE TABLE pinnedKey (
-                        installation TEXT PRIMARY KEY,
-                        publicKey TEXT NOT NULL,
-                        fingerprint TEXT NOT NULL,
-                        pinnedAt REAL NOT NULL
-                    );
+                    \(SequenceSchema.pinnedKeyTable)
                     """)
         }
-        migrator.registerMigration("v2 declared losses") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE declaredLoss (
-                        installation TEXT NOT NULL,
-                        tombstone INTEGER NOT NULL,
-                        first INTEGER NOT NULL,
-                        last INTEGER NOT NULL,
-                        reason TEXT NOT NULL,
-                        PRIMARY KEY (installation, tombstone)
-                    );
-                    """)
-        }
+        SequenceSchema.registerDeclaredLosses(in: &migrator)
         migrator.registerMigration("v3 pin origin") { db in
             // How a key was pinned: by an installation's first accepted entry, or `uploader trust`.
             try db.execute(sql: "ALTER TABLE pinnedKey ADD COLUMN origin TEXT NOT NULL DEFAULT 'first use'")

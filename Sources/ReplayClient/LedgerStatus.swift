@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SequenceDatabase
 import SpoolFormat
 import SpoolProtocol
 
@@ -63,13 +64,7 @@ extension Ledger {
             }
             let gaps = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT installation, previous + 1 AS first, sequence - 1 AS last FROM (
-                        SELECT installation, sequence,
-                               LAG(sequence, 1, 0) OVER (PARTITION BY installation ORDER BY sequence) AS previous
-                        FROM (SELECT DISTINCT installation, sequence FROM entry WHERE state != 'quarantined'))
-                    WHERE sequence > previous + 1 ORDER BY installation, first
-                    """)
+                sql: SequenceSchema.gapsQuery(over: "(SELECT DISTINCT installation, sequence FROM entry WHERE state != 'quarantined')"))
             var missing: [String: [LedgerStatus.Range]] = [:]
             for gap in gaps { missing[gap["installation"], default: []].append(.init(first: gap["first"], last: gap["last"])) }
             var lost: [String: [LedgerStatus.Range]] = [:]
