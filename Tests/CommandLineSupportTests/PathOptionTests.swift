@@ -91,7 +91,7 @@ struct StartedReceiver {
 
     init(arguments: [String], in work: TemporaryDirectory) async throws {
         let output = work.file("receiver-\(UUID().uuidString.prefix(8)).out")
-        FileManager.default.createFile(atPath: output, contents: nil)
+        #expect(FileManager.default.createFile(atPath: output, contents: nil))
         process.executableURL = URL(fileURLWithPath: Command.product("receiver"))
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: work.path)

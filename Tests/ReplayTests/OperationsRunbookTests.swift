@@ -1,4 +1,5 @@
 import Foundation
+import ReceiverServer
 import SpoolFormat
 import SpoolStore
 import TestSupport

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ReceiverServer
 import ReplayClient
 import SpoolFormat
 import SpoolProtocol

@@ -47,7 +47,7 @@ struct SpoolLimitTests {
         let writer = try writer()
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         for day in (0..<10).reversed() {
-            try writer.append(body: body(day), productVersion: "1.0", schema: 1, now: now.addingTimeInterval(-Double(day) * 86_400))
+            _ = try writer.append(body: body(day), productVersion: "1.0", schema: 1, now: now.addingTimeInterval(-Double(day) * 86_400))
         }
         let dropped = try writer.prune(limits: SpoolLimits(maxAge: 3.5 * 86_400), productVersion: "1.0", now: now)
         #expect(dropped.count == 1)
@@ -74,7 +74,7 @@ struct SpoolLimitTests {
         let writer = try writer()
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         for day in (0..<10).reversed() {
-            try writer.append(body: body(day), productVersion: "1.0", schema: 1, now: now.addingTimeInterval(-Double(day) * 86_400))
+            _ = try writer.append(body: body(day), productVersion: "1.0", schema: 1, now: now.addingTimeInterval(-Double(day) * 86_400))
         }
         // Entries 1...4 were exported; 5...10 were not, and stay however old they are.
         let dropped = try writer.prune(limits: SpoolLimits(maxUnackedAge: 2 * 86_400, exportedThrough: 4), productVersion: "1.0", now: now)
@@ -95,7 +95,7 @@ struct SpoolLimitTests {
     @Test("max_bytes: the oldest entries go until the installation fits, never the newest", .timeLimit(.minutes(1)))
     func maxBytes() throws {
         let writer = try writer()
-        for n in 1...20 { try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
+        for n in 1...20 { _ = try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
         let limit: Int64 = 8_192
         let dropped = try writer.prune(limits: SpoolLimits(maxBytes: limit), productVersion: "1.0")
         #expect(dropped.count == 1)
@@ -132,11 +132,11 @@ struct SpoolLimitTests {
     func interruptedPrune() throws {
         do {
             let writer = try writer()
-            for n in 1...5 { try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
+            for n in 1...5 { _ = try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
             // What prune does first, without the removals that follow it.
             let tombstone = TombstoneBody(
                 installation: identity.installation, dropped: SequenceRange(first: 1, last: 3), entries: 3, bytes: 100, reason: .maxBytes, limit: 4096)
-            try writer.append(kind: .tombstone, body: try tombstone.encoded(), productVersion: "1.0", schema: 1, firstSequence: 4)
+            _ = try writer.append(kind: .tombstone, body: try tombstone.encoded(), productVersion: "1.0", schema: 1, firstSequence: 4)
         }
         let report = try verify()
         #expect(report.problems.map(\.code.rawValue) == ["leftover_pruned"])
@@ -153,11 +153,11 @@ struct SpoolLimitTests {
         let chainFile = state.path + "/" + StateDirectory.chainFile
         do {
             let writer = try writer()
-            for n in 1...5 { try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
+            for n in 1...5 { _ = try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
             let saved = try Data(contentsOf: URL(fileURLWithPath: chainFile))
             let tombstone = TombstoneBody(
                 installation: identity.installation, dropped: SequenceRange(first: 1, last: 3), entries: 3, bytes: 100, reason: .maxAge, limit: 60)
-            try writer.append(kind: .tombstone, body: try tombstone.encoded(), productVersion: "1.0", schema: 1, firstSequence: 4)
+            _ = try writer.append(kind: .tombstone, body: try tombstone.encoded(), productVersion: "1.0", schema: 1, firstSequence: 4)
             try saved.write(to: URL(fileURLWithPath: chainFile))
         }
         let reopened = try writer()
@@ -171,7 +171,7 @@ struct SpoolLimitTests {
     @Test("entries removed without a tombstone are still a gap", .timeLimit(.minutes(1)))
     func silentGap() throws {
         let writer = try writer()
-        for n in 1...4 { try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
+        for n in 1...4 { _ = try writer.append(body: body(n), productVersion: "1.0", schema: 1) }
         let name = EntryName(installation: identity.installation, sequence: 1)
         try FileManager.default.removeItem(atPath: spool + "/" + name.signatureFile)
         try FileManager.default.removeItem(atPath: spool + "/" + name.entryFile)
@@ -181,8 +181,8 @@ struct SpoolLimitTests {
     @Test("a tombstone whose body is not a valid declaration is a problem", .timeLimit(.minutes(1)))
     func invalidTombstone() throws {
         let writer = try writer()
-        try writer.append(body: body(1), productVersion: "1.0", schema: 1)
-        try writer.append(kind: .tombstone, body: Array("{\"type\":\"tombstone\"}\n".utf8), productVersion: "1.0", schema: 1)
+        _ = try writer.append(body: body(1), productVersion: "1.0", schema: 1)
+        _ = try writer.append(kind: .tombstone, body: Array("{\"type\":\"tombstone\"}\n".utf8), productVersion: "1.0", schema: 1)
         #expect(try verify().problems.map(\.code.rawValue) == ["tombstone_invalid"])
     }
 }
