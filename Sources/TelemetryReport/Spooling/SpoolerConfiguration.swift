@@ -172,6 +172,13 @@ public struct SpoolerConfiguration: Sendable, Equatable {
     }
 
     private mutating func applyTop(key: String, value: String, fail: (String) -> ConfigurationError) throws {
+        /// A duration value within `range`; the message names the key, the value and what is allowed.
+        func duration(_ value: String, in range: ClosedRange<Double>, _ allowed: String) throws -> Double {
+            guard let seconds = Self.parseDuration(value), range.contains(seconds) else {
+                throw fail("\(key) '\(value)' must be a duration \(allowed)")
+            }
+            return seconds
+        }
         switch key {
         case "product_version":
             guard TextRules.isReleaseVersion(value) else {
@@ -208,30 +215,18 @@ public struct SpoolerConfiguration: Sendable, Equatable {
             }
             requestPath = value
         case "interval":
-            guard let seconds = Self.parseDuration(value), Self.intervalRange.contains(seconds) else {
-                throw fail("interval '\(value)' must be a duration between 1m and 366d, such as 24h, 90m or 7d")
-            }
-            interval = seconds
+            interval = try duration(value, in: Self.intervalRange, "between 1m and 366d, such as 24h, 90m or 7d")
         case "jitter":
-            guard let seconds = Self.parseDuration(value), Self.jitterRange.contains(seconds) else {
-                throw fail("jitter '\(value)' must be a duration between 0s and 366d, such as 1h, 10m or 0s")
-            }
-            jitter = seconds
+            jitter = try duration(value, in: Self.jitterRange, "between 0s and 366d, such as 1h, 10m or 0s")
         case "max_spool_bytes":
             guard let bytes = Self.parseBytes(value), Self.spoolBytesRange.contains(bytes) else {
                 throw fail("max_spool_bytes '\(value)' must be a size between 4KiB and 16TiB, such as 500MB or 2GiB")
             }
             maxSpoolBytes = bytes
         case "max_spool_age":
-            guard let seconds = Self.parseDuration(value), Self.spoolAgeRange.contains(seconds) else {
-                throw fail("max_spool_age '\(value)' must be a duration between 1m and 3660d (ten years), such as 90d")
-            }
-            maxSpoolAge = seconds
+            maxSpoolAge = try duration(value, in: Self.spoolAgeRange, "between 1m and 3660d (ten years), such as 90d")
         case "max_unacked_age":
-            guard let seconds = Self.parseDuration(value), Self.spoolAgeRange.contains(seconds) else {
-                throw fail("max_unacked_age '\(value)' must be a duration between 1m and 3660d (ten years), such as 90d")
-            }
-            maxUnackedAge = seconds
+            maxUnackedAge = try duration(value, in: Self.spoolAgeRange, "between 1m and 3660d (ten years), such as 90d")
         case "trusted_uploaders":
             trustedUploaders = value
         default:
