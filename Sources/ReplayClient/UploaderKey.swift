@@ -12,8 +12,7 @@ public enum UploaderKey {
 
     /// The key beside the ledger at `ledgerPath`, created if there is none yet.
     public static func loadOrCreate(ledgerPath: String) throws -> (key: Curve25519.Signing.PrivateKey, path: String, created: Bool) {
-        var directory = FileSystem.directory(containing: ledgerPath)
-        if directory.isEmpty { directory = "." }
+        let directory = FileSystem.directory(containing: ledgerPath)
         let (key, created) = try SigningKeyFile.loadOrCreate(fileName, comment: DeliveryReceipt.principal, in: directory)
         return (key, FileSystem.path(fileName, in: directory), created)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import ReplayClient
+import SpoolFormat
 import SpoolProtocol
 import SpoolStore
 
@@ -52,12 +53,14 @@ extension UploaderCommand {
             }
             let (key, keyPath, created) = try UploaderKey.loadOrCreate(ledgerPath: path)
             if created {
-                printError("created the uploader key \(keyPath) (mode 600); trust it on the spooling side with the line of 'uploader pubkey --allowed-signers'")
+                printError(
+                    "created the uploader key \(PrintableText.path(keyPath)) (mode 600); trust it on the spooling side with the line of 'uploader pubkey --allowed-signers'"
+                )
             }
             let receipt = try issuer.receipt(installation: chosen)
             try ReceiptIssuer.write(receipt, to: out, key: key)
             print("receipt for installation \(chosen): \(receipt.delivered.count) delivered, contiguous through \(receipt.contiguous)")
-            print(out)
+            print(PrintableText.path(out))
         }
     }
 
@@ -72,7 +75,7 @@ extension UploaderCommand {
 
         func run() throws {
             let (key, keyPath, created) = try UploaderKey.loadOrCreate(ledgerPath: ledgerOptions.path)
-            if created { printError("created the uploader key \(keyPath) (mode 600)") }
+            if created { printError("created the uploader key \(PrintableText.path(keyPath)) (mode 600)") }
             print(UploaderKey.publicKeyLine(key, allowedSigners: allowedSigners))
         }
     }

@@ -42,7 +42,7 @@ extension UploaderCommand {
                 if json {
                     print(try JSONOutput.encode(pins))
                 } else if pins.isEmpty {
-                    print("no keys pinned in \(ledgerPath)")
+                    print("no keys pinned in \(PrintableText.path(ledgerPath))")
                 } else {
                     for pin in pins { print(Self.line(pin)) }
                 }
