@@ -68,12 +68,15 @@ public enum SSHKeyError: Error, Equatable, Sendable, CustomStringConvertible {
     case badKeyLength(Int)
     case unsupportedAlgorithm(String)
     case malformed(String)
+    /// A well-formed key of a kind we cannot use (encrypted, another algorithm), with what to do.
+    case unusable(String)
 
     public var description: String {
         switch self {
         case .badKeyLength(let n): return "Ed25519 key has \(n) bytes, expected 32"
         case .unsupportedAlgorithm(let a): return "unsupported key algorithm '\(a)' (only ssh-ed25519)"
         case .malformed(let why): return "malformed key: \(why)"
+        case .unusable(let why): return why
         }
     }
 }

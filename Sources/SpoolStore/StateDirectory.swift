@@ -17,8 +17,13 @@ public struct StateDirectory: Sendable {
     public static let chainFile = "chain-state.json"
 
     public let path: String
+    /// Told what the state directory did on its own: a key converted to OpenSSH's format.
+    let notice: @Sendable (String) -> Void
 
-    public init(path: String) { self.path = path }
+    public init(path: String, notice: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.path = path
+        self.notice = notice
+    }
 
     /// The default: `$SPOOLER_STATE`, else `/var/lib/telemetry-spool` for root, else
     /// `$XDG_STATE_HOME/telemetry-spool` (`~/.local/state/telemetry-spool`).
@@ -56,12 +61,17 @@ public struct StateDirectory: Sendable {
         let idPath = file(Self.installationFile)
         let keyPath = file(Self.privateKeyFile)
         guard FileSystem.exists(idPath), FileSystem.exists(keyPath) else { throw StateError.noIdentity(path) }
+        let idText = try readInstallation(idPath)
+        let key = try SigningKeyFile.load(keyPath, comment: idText, notice: notice)
+        return Identity(installation: idText, signingKey: key)
+    }
+
+    private func readInstallation(_ idPath: String) throws -> String {
         let idText = String(decoding: try FileSystem.read(idPath, maxBytes: 1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard UUID(uuidString: idText) != nil, idText == idText.lowercased() else {
             throw StateError.malformed(file: idPath, reason: "expected a lowercase UUID, found '\(idText.prefix(60))'")
         }
-        let key = try SigningKeyFile.load(keyPath)
-        return Identity(installation: idText, signingKey: key)
+        return idText
     }
 
     /// Loads the identity, creating one first on a fresh state directory.
@@ -90,12 +100,38 @@ public struct StateDirectory: Sendable {
         if hasIdentity && !force { throw StateError.identityExists(file(Self.privateKeyFile)) }
         try FileSystem.makeDirectory(path, permissions: 0o700)
         let identity = Identity(installation: UUID().uuidString.lowercased(), signingKey: Curve25519.Signing.PrivateKey())
+        try save(identity)
+        return identity
+    }
+
+    /// Makes the key in `keyFile` (an unencrypted Ed25519 OpenSSH key) this installation's
+    /// signing key. An existing installation ID is kept, and so is the chain; a fresh state
+    /// directory gets a new ID. Refuses to replace an existing key unless `force`.
+    /// - Throws: ``StateError`` naming the file that is refused and why.
+    @discardableResult
+    public func importIdentity(keyFile: String, force: Bool = false) throws -> Identity {
+        let key = try SigningKeyFile.importKey(keyFile)
+        if FileSystem.exists(file(Self.privateKeyFile)) && !force { throw StateError.keyExists(file(Self.privateKeyFile)) }
+        let idPath = file(Self.installationFile)
+        guard FileSystem.exists(idPath) else {
+            try FileSystem.makeDirectory(path, permissions: 0o700)
+            let identity = Identity(installation: UUID().uuidString.lowercased(), signingKey: key)
+            try save(identity)
+            return identity
+        }
+        let installation = try readInstallation(idPath)
+        let identity = Identity(installation: installation, signingKey: key)
+        try SigningKeyFile.save(key, as: Self.privateKeyFile, comment: installation, in: try DurableDirectory(path: path))
+        return identity
+    }
+
+    /// Writes a new identity: key pair, then installation ID (last: it makes the identity whole).
+    private func save(_ identity: Identity) throws {
         let directory = try DurableDirectory(path: path)
         try SigningKeyFile.save(identity.signingKey, as: Self.privateKeyFile, comment: identity.installation, in: directory)
         // A new identity starts a new chain.
         if FileSystem.exists(file(Self.chainFile)) { try directory.remove(Self.chainFile) }
         try directory.publish(Array((identity.installation + "\n").utf8), as: Self.installationFile, replace: true)
-        return identity
     }
 
     // MARK: Chain state
@@ -127,6 +163,7 @@ public struct StateDirectory: Sendable {
 public enum StateError: Error, Equatable, CustomStringConvertible {
     case noIdentity(String)
     case identityExists(String)
+    case keyExists(String)
     case keyTooOpen(file: String, mode: mode_t)
     case malformed(file: String, reason: String)
     case insideSpool(state: String, spool: String)
@@ -137,6 +174,7 @@ public enum StateError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .noIdentity(let dir): return .noIdentity(p(dir))
         case .identityExists(let file): return .identityExists(p(file))
+        case .keyExists(let file): return .keyExists(p(file))
         case .keyTooOpen(let file, let mode): return .keyTooOpen(file: p(file), mode: mode)
         case .malformed(let file, let reason): return .malformed(file: p(file), reason: reason)
         case .insideSpool(let state, let spool): return .insideSpool(state: p(state), spool: p(spool))
@@ -149,6 +187,9 @@ public enum StateError: Error, Equatable, CustomStringConvertible {
             return "no installation identity in \(dir); run 'spooler keygen --state \(dir)' (collect creates one on a fresh state directory)"
         case .identityExists(let file):
             return "a signing key already exists at \(file); replacing it starts a new installation chain. Use --force to replace it"
+        case .keyExists(let file):
+            return
+                "a signing key already exists at \(file). Use --force to replace it by the imported key: the installation ID and chain are kept, and entries already signed verify only with the old public key"
         case .keyTooOpen(let file, let mode):
             return "private key \(file) is readable by group or others (mode \(String(mode, radix: 8))); fix it with: chmod 600 \(file)"
         case .malformed(let file, let reason):

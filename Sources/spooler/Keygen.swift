@@ -6,16 +6,28 @@ import SpoolStore
 extension SpoolerCommand {
     struct Keygen: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the installation ID and the Ed25519 signing key pair in the state directory.")
+            abstract: "Create the installation ID and the Ed25519 signing key pair in the state directory, or import a site's key.",
+            discussion: """
+                The private key is an unencrypted OpenSSH key (mode 600), so 'ssh-keygen -y -f signing-key' prints its \
+                public key and 'ssh-keygen -Y sign -f signing-key' signs exactly as the spooler does. With --import FILE, \
+                an existing unencrypted Ed25519 OpenSSH key (ssh-keygen -t ed25519 -N '') becomes the signing key; an \
+                existing installation ID is kept.
+                """)
 
         @OptionGroup var options: SpoolOptions
 
-        @Flag(help: "Replace an existing key and installation ID (starts a new chain).")
+        @Option(
+            name: .customLong("import"),
+            help: ArgumentHelp("Use this unencrypted Ed25519 OpenSSH private key (mode 600) instead of making a new one.", valueName: "file"))
+        var importFile: String?
+
+        @Flag(help: "Replace an existing key (without --import: and the installation ID, which starts a new chain).")
         var force = false
 
         func run() throws {
             let state = options.stateDirectory
-            let identity = try state.createIdentity(force: force)
+            let identity = try importFile.map { try state.importIdentity(keyFile: $0, force: force) } ?? state.createIdentity(force: force)
+            if let importFile { print("imported     \(PrintableText.path(importFile))") }
             print("installation \(identity.installation)")
             print("private key  \(PrintableText.path(state.path))/\(StateDirectory.privateKeyFile) (mode 600)")
             print("public key   \(PrintableText.path(state.path))/\(StateDirectory.publicKeyFile)")

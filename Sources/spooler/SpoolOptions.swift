@@ -19,7 +19,7 @@ struct SpoolOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The configuration file. Default: ./spooler.conf when present, else built-in defaults.", valueName: "file"))
     var config: String?
 
-    var stateDirectory: StateDirectory { StateDirectory(path: state ?? StateDirectory.defaultPath()) }
+    var stateDirectory: StateDirectory { StateDirectory(path: state ?? StateDirectory.defaultPath(), notice: Console.error) }
 
     func loadConfiguration() throws -> SpoolerConfiguration { try SpoolerConfiguration.load(path: config) }
 

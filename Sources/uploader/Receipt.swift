@@ -51,7 +51,7 @@ extension UploaderCommand {
                 throw ValidationError(
                     "the ledger holds \(known.count) installations (\(known.joined(separator: ", "))); write one receipt each with --installation ID")
             }
-            let (key, keyPath, created) = try UploaderKey.loadOrCreate(ledgerPath: path)
+            let (key, keyPath, created) = try UploaderKey.loadOrCreate(ledgerPath: path, notice: printError)
             if created {
                 printError(
                     "created the uploader key \(PrintableText.path(keyPath)) (mode 600); trust it on the spooling side with the line of 'uploader pubkey --allowed-signers'"
@@ -74,7 +74,7 @@ extension UploaderCommand {
         var allowedSigners = false
 
         func run() throws {
-            let (key, keyPath, created) = try UploaderKey.loadOrCreate(ledgerPath: ledgerOptions.path)
+            let (key, keyPath, created) = try UploaderKey.loadOrCreate(ledgerPath: ledgerOptions.path, notice: printError)
             if created { printError("created the uploader key \(PrintableText.path(keyPath)) (mode 600)") }
             print(UploaderKey.publicKeyLine(key, allowedSigners: allowedSigners))
         }

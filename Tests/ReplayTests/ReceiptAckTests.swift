@@ -153,7 +153,7 @@ struct ReceiptAckTests {
         try expectRefused(strangerPath, .receiptUntrustedKey, "does not trust")
 
         // Trusted key, but another installation.
-        let key = try SigningKeyFile.load(loop.temp.file("uploader/uploader-key"))
+        let key = try SigningKeyFile.load(loop.temp.file("uploader/uploader-key"), comment: DeliveryReceipt.principal)
         let foreignPath = loop.temp.file("foreign")
         try ReceiptIssuer.write(
             DeliveryReceipt(installation: UUID().uuidString.lowercased(), issued: Date(), delivered: [], lost: []),
