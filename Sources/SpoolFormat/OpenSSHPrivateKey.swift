@@ -66,9 +66,8 @@ public struct OpenSSHPrivateKey: Sendable {
     /// - Throws: ``SSHKeyError`` saying what is wrong, and for keys of another kind (encrypted,
     ///   RSA, ECDSA, PEM or PKCS#8) what they are and how to get a usable one.
     public init(armored text: String) throws {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.last == "\r" ? line.dropLast() : line
-        }
+        // "\r\n" is one Character in Swift: both line ends are separators.
+        var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let first = lines.first, first == Self.armorBegin else {
             throw Self.otherKind(firstLine: lines.first ?? "")

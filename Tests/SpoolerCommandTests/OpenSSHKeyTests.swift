@@ -36,9 +36,11 @@ struct OpenSSHKeyTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         #expect(try String(contentsOfFile: key, encoding: .utf8).hasPrefix("-----BEGIN OPENSSH PRIVATE KEY-----\n"))
 
-        let derived = try Self.sshKeygen(["-y", "-f", key], in: spooler.work.path).stdout.trimmingCharacters(in: .newlines)
+        // ssh-keygen -y prints the key's comment too: the installation ID, as in signing-key.pub.
+        let derived = try Self.sshKeygen(["-y", "-f", key], in: spooler.work.path).stdout
         let stored = try String(contentsOfFile: spooler.state + "/signing-key.pub", encoding: .utf8)
-        #expect(stored.hasPrefix(derived + " "), "ssh-keygen -y: \(derived), signing-key.pub: \(stored)")
+        #expect(derived == stored)
+        #expect(stored.hasSuffix(" \(site.installation)\n"))
 
         // An entry: its signed message is what zcat prints.
         let entry = spooler.work.file("Spool/\(site.installation)-0000000002.json.gz")
@@ -124,7 +126,7 @@ struct OpenSSHKeyTests {
     func malformedKeys(damage: KeyDamage) throws {
         let text = damage.apply(to: OpenSSHPrivateKey(key: Curve25519.Signing.PrivateKey(), comment: "test").armored(checkInt: 0x0102_0304))
         let error = #expect(throws: SSHKeyError.self) { try OpenSSHPrivateKey(armored: text) }
-        #expect(error?.description.contains(damage.reason) == true, "\(damage): \(String(describing: error))")
+        #expect(error?.description.contains(damage.reason) == true, "\(damage): \(error?.description ?? "no error")")
     }
 
     @Test("a key read back is the key written, with its comment; another tool's 64-column wrapping is read too")
@@ -211,7 +213,7 @@ enum KeyDamage: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .cipher: return "the key is encrypted (cipher aes256-ctr"
         case .twoKeys: return "the file holds 2 keys, expected exactly 1"
         case .checkInts: return "the check-ints differ"
-        case .keyType: return "an ssh-rsa key"
+        case .keyType: return "an ssh-rsa-xyz key; only Ed25519 keys"
         case .publicMismatch: return "the public key does not match the private key"
         case .padding: return "the padding is not 1, 2, 3"
         case .truncated: return "the key is truncated"
