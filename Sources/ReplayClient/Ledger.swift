@@ -284,6 +284,8 @@ public final class Ledger: Sendable {
         /// False for a failure while the endpoint answers nothing at all: recorded, but not counted
         /// against the entry (an outage is the endpoint's problem, not the entry's).
         public var counted: Bool = true
+        /// Why a request got no answer, in words for the user; not stored (``error`` holds its message).
+        public var diagnosis: FailureDiagnosis?
 
         public init(
             entry: Int64, at: Date, status: Int? = nil, error: String? = nil, latency: TimeInterval,

@@ -45,6 +45,7 @@ public final class Uploader: Sendable {
         var verification: ScanHandOff.Outcome?
         var scanned = start
         var health = EndpointHealth()
+        var watch = FailureWatch(report: options.report)
         var toSend = 0
         let client: HTTPClient
         do {
@@ -100,6 +101,8 @@ public final class Uploader: Sendable {
                         summary.count(outcome)
                         scanned = Date()
                     case .attempted(let work, var record):
+                        watch.observe(&record, work: work)
+                        if let stop = watch.stop { health.pause(because: stop.description) }
                         judge(&record, work: work, health: &health, entriesToSend: toSend)
                         summary.count(record)
                         schedule.finished(work, record: record)
@@ -159,12 +162,15 @@ public final class Uploader: Sendable {
     /// One attempt: re-read and re-verify the entry, send it, classify the answer.
     func attempt(_ work: Ledger.Work, client: HTTPClient, directory: String, trust: TrustSource) async -> Event {
         let started = Date()
-        func record(_ state: LedgerEntryState, status: Int? = nil, error: String? = nil, next: Date? = nil, reason: String? = nil, sent: Bool = true) -> Event {
-            .attempted(
-                work,
-                Ledger.AttemptRecord(
-                    entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
-                    state: state, nextAttempt: next, reason: reason, sent: sent))
+        func record(
+            _ state: LedgerEntryState, status: Int? = nil, error: String? = nil, next: Date? = nil, reason: String? = nil, sent: Bool = true,
+            diagnosis: FailureDiagnosis? = nil
+        ) -> Event {
+            var attempt = Ledger.AttemptRecord(
+                entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
+                state: state, nextAttempt: next, reason: reason, sent: sent)
+            attempt.diagnosis = diagnosis
+            return .attempted(work, attempt)
         }
         let entry: SpoolEntry
         if let verified = work.entry {
@@ -211,7 +217,9 @@ public final class Uploader: Sendable {
                 return record(.retrying, status: status, error: Self.errorMessage(body), next: Date().addingTimeInterval(delay))
             }
         } catch {
-            return record(.retrying, error: Self.describe(error), next: Date().addingTimeInterval(options.policy.backoff(afterAttempts: attempts)))
+            let diagnosis = FailureDiagnosis(error, endpoint: options.endpoint, caFile: options.http.caFile)
+            return record(
+                .retrying, error: diagnosis.message, next: Date().addingTimeInterval(options.policy.backoff(afterAttempts: attempts)), diagnosis: diagnosis)
         }
     }
 
@@ -274,10 +282,6 @@ public final class Uploader: Sendable {
         return trimmed.isEmpty ? nil : String(trimmed.prefix(200))
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError { return "network: \(error.description)" }
-        return "network: \(error)"
-    }
 }
 
 /// The request and its answer took longer than `--timeout`.

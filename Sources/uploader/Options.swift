@@ -55,9 +55,10 @@ struct SpoolTrustOptions: ParsableArguments {
 }
 
 /// Prints scan problems the way `spooler verify` does.
-func printProblems(_ scan: SpoolScan, directory: String) {
+/// One line per problem: `verify`'s output on stdout; beside `upload`'s result, on stderr.
+func printProblems(_ scan: SpoolScan, directory: String, write: (String) -> Void = { print($0) }) {
     for problem in scan.problems {
-        print(VerifyOutput.line(for: problem, in: directory))
+        write(VerifyOutput.line(for: problem, in: directory))
     }
 }
 

@@ -3,6 +3,7 @@ import CommandLineSupport
 import Foundation
 import Logging
 import ReplayClient
+import SpoolFormat
 import SpoolStore
 
 extension UploaderCommand {
@@ -127,13 +128,16 @@ extension UploaderCommand {
             var logger = Logger(label: "uploader")
             logger.logLevel = .warning
             let bar = isatty(STDERR_FILENO) == 1 && !json ? ProgressBar() : nil
+            // Failures on stderr as they happen; over a progress bar, the bar's line is cleared first.
+            let clearLine = bar != nil
+            options.report = { message in printError((clearLine ? "\r\u{1B}[K" : "") + PrintableText.path(message)) }
             let (summary, scan) = try await Uploader(ledger: ledger, options: options, logger: logger).run(
                 directory: spool.directory, trust: trust, progress: bar)
             bar?.close()
             if json {
                 print(try JSONOutput.encode(UploadOutput(summary: summary, endpoint: endpoint, problems: scan.problems)))
             } else {
-                printProblems(scan, directory: spool.directory)
+                printProblems(scan, directory: spool.directory, write: printError)
                 print(Self.line(summary))
             }
             // A gap before the entries sent: they were delivered, but the missing ones must be found.

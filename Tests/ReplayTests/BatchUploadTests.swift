@@ -84,7 +84,7 @@ struct BatchUploadTests {
         // The entries after the gap are genuine: sent, and the gap reported with exit 1.
         let sent = try site.uploader(["upload", later, "--endpoint", receiver.url])
         #expect(sent.status == 1, "\(sent.stdout)\(sent.stderr)")
-        #expect(sent.stdout.contains("[sequence_gap_ledger]"))
+        #expect(sent.stderr.contains("[sequence_gap_ledger]"), "\(sent.stderr)")
         #expect(sent.stdout.contains("2 entries: 2 delivered"), "\(sent.stdout)")
         #expect(try receiver.reports().map(\.sequence).sorted() == [1, 2, 3, 5, 6])
 
@@ -142,7 +142,7 @@ struct BatchUploadTests {
 
         let upload = try site.uploader(["upload", forked, "--endpoint", receiver.url])
         #expect(upload.status == 1, "\(upload.stdout)")
-        #expect(upload.stdout.contains("[sequence_fork]"))
+        #expect(upload.stderr.contains("[sequence_fork]"), "\(upload.stderr)")
         #expect(upload.stdout.contains("1 quarantined"), "\(upload.stdout)")
         #expect(try receiver.reports().count == 4)
         #expect(try await receiver.summary().requests.total == 4, "the fork was sent")

@@ -272,7 +272,7 @@ struct UploadEndToEndTests {
         try Data(forged.signatureFile.utf8).write(to: URL(fileURLWithPath: impostor.directory + "/" + forged.name.signatureFile))
         let result = try await runUploader(["upload", impostor.directory, "--endpoint", receiver.url, "--ledger", temp.file("ledger.sqlite")], in: temp)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("[key_wrong_installation]"), "\(result.stdout)")
+        #expect(result.stderr.contains("[key_wrong_installation]"), "\(result.stderr)")
         #expect(try await receiver.summary().requests.total == 3, "only the impostor's own installation entry may be sent")
         await receiver.stop()
     }

@@ -28,6 +28,11 @@ struct EndpointHealth {
         failures = 0
     }
 
+    /// Pauses the endpoint for the rest of the run, for a reason found elsewhere (``FailureWatch``).
+    mutating func pause(because reason: String) {
+        if paused == nil { paused = reason }
+    }
+
     /// An attempt of entry `id` failed in a way worth retrying; returns whether the failure
     /// counts against the entry.
     /// - Parameter entriesToSend: the entries this run has to send, known so far.

@@ -16,6 +16,8 @@ public struct UploadOptions: Sendable {
     public var retryRejected = false
     /// Send every entry still to deliver now, ignoring the backoff schedule and Retry-After.
     public var ignoreSchedule = false
+    /// Told each failure as it happens, once per cause, and each entry rejected or quarantined.
+    public var report: (@Sendable (String) -> Void)?
 
     public init(
         endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
