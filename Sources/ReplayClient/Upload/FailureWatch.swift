@@ -1,3 +1,5 @@
+import SpoolFormat
+
 /// Tells the user about failed attempts as they happen, once per cause rather than once per
 /// entry, and ends a run whose first requests meet a configuration problem.
 ///
