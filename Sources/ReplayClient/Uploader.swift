@@ -102,7 +102,7 @@ public final class Uploader: Sendable {
                         scanned = Date()
                     case .attempted(let work, var record):
                         watch.observe(&record, work: work)
-                        if let stop = watch.stop { health.pause(because: stop.description) }
+                        if let stop = watch.stop { health.pause(because: stop.message) }
                         judge(&record, work: work, health: &health, entriesToSend: toSend)
                         summary.count(record)
                         schedule.finished(work, record: record)
