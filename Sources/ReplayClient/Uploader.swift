@@ -104,6 +104,7 @@ public final class Uploader: Sendable {
                         watch.observe(&record, work: work)
                         if let stop = watch.stop { health.pause(because: stop.message) }
                         judge(&record, work: work, health: &health, entriesToSend: toSend)
+                        watch.tell(record, work: work)
                         summary.count(record)
                         schedule.finished(work, record: record)
                         progress?.finished(record)

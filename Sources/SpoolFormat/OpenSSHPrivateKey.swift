@@ -48,16 +48,7 @@ public struct OpenSSHPrivateKey: Sendable {
         w.uint32(1)
         w.string(publicKey.blob)
         w.string(secret.bytes)
-        let b64 = StrictBase64.encode(w.bytes)
-        var lines = [Self.armorBegin]
-        var index = b64.startIndex
-        while index < b64.endIndex {
-            let end = b64.index(index, offsetBy: 70, limitedBy: b64.endIndex) ?? b64.endIndex
-            lines.append(String(b64[index..<end]))
-            index = end
-        }
-        lines.append(Self.armorEnd)
-        return lines.joined(separator: "\n") + "\n"
+        return SSHArmor.text(w.bytes, begin: Self.armorBegin, end: Self.armorEnd)
     }
 
     /// Parses an armored openssh-key-v1 file.
@@ -147,6 +138,7 @@ public struct OpenSSHPrivateKey: Sendable {
 
     private static func unsupported(_ algorithm: String) -> SSHKeyError {
         .unusable(
-            "an \(PrintableText.path(String(algorithm.prefix(40)))) key; only Ed25519 keys sign entries (the format's one algorithm). Make one with: ssh-keygen -t ed25519 -N '' -f FILE")
+            "an \(PrintableText.path(String(algorithm.prefix(40)))) key; only Ed25519 keys sign entries (the format's one algorithm). Make one with: ssh-keygen -t ed25519 -N '' -f FILE"
+        )
     }
 }

@@ -94,18 +94,7 @@ public struct SSHSignature: Equatable, Sendable {
     }
 
     /// The armored text, as `ssh-keygen -Y sign` writes it: base64 wrapped at 70 columns.
-    public var armored: String {
-        let b64 = StrictBase64.encode(blob)
-        var lines = [Self.armorBegin]
-        var index = b64.startIndex
-        while index < b64.endIndex {
-            let end = b64.index(index, offsetBy: 70, limitedBy: b64.endIndex) ?? b64.endIndex
-            lines.append(String(b64[index..<end]))
-            index = end
-        }
-        lines.append(Self.armorEnd)
-        return lines.joined(separator: "\n") + "\n"
-    }
+    public var armored: String { SSHArmor.text(blob, begin: Self.armorBegin, end: Self.armorEnd) }
 
     /// Parses armored text strictly: exact armor lines, canonical base64, nothing else.
     public init(armored text: String) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import ReceiverServer
 import ReplayClient
+import SpoolFormat
 import TestSupport
 import Testing
 
@@ -150,6 +151,20 @@ struct UploadFailureTests {
         #expect(now.status == 0, "\(now.stdout)\(now.stderr)")
         try expectStoredExactlyOnce(spool, receiver: healthy)
         await healthy.stop()
+    }
+
+    @Test("each entry the endpoint refuses is named on stderr; stdout holds the summary line alone", .timeLimit(.minutes(1)))
+    func rejectedEntriesOnStderr() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 3)
+        let receiver = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-status", "422"])
+        let result = try await upload(spool, endpoint: receiver.url)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        for entry in spool.entries {
+            #expect(result.stderr.contains("\(entry.name.entryFile): rejected: HTTP 422"), "\(result.stderr)")
+        }
+        #expect(result.stdout.hasPrefix("3 entries: 3 rejected; "), "\(result.stdout)")
+        #expect(result.stdout.split(separator: "\n").count == 1)
+        await receiver.stop()
     }
 
     private func upload(_ receiver: ReceiverProcess, spool: TestSpool, _ extra: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {

@@ -62,7 +62,8 @@ public struct FailureDiagnosis: Sendable, Hashable, CustomStringConvertible {
             switch error.errnoCode {
             case ECONNREFUSED: self = Self.refused(target)
             case ENETUNREACH, EHOSTUNREACH:
-                self.init(cause: .unreachable, message: "cannot reach \(target): \(Self.strerror(error.errnoCode))", hint: "check the network route to the endpoint")
+                self.init(
+                    cause: .unreachable, message: "cannot reach \(target): \(Self.strerror(error.errnoCode))", hint: "check the network route to the endpoint")
             case ECONNRESET, EPIPE:
                 self.init(cause: .connectionClosed, message: "\(target) closed the connection: \(Self.strerror(error.errnoCode))")
             default:

@@ -17,9 +17,19 @@ struct FailureWatch {
 
     init(report: (@Sendable (String) -> Void)?) { self.report = report }
 
-    /// Looks at an attempt that came back, before it is judged; may mark it not counted.
+    /// Looks at an attempt that came back, before it is judged: a configuration problem before
+    /// any answer stops the run, and the attempt is not counted.
     mutating func observe(_ record: inout Ledger.AttemptRecord, work: Ledger.Work) {
         if record.status != nil { answered = true }
+        guard record.state == .retrying, let diagnosis = record.diagnosis, !answered, diagnosis.isConfigurationProblem else { return }
+        record.counted = false
+        record.nextAttempt = work.due
+        if stop == nil { stop = diagnosis }
+    }
+
+    /// Tells the user about a judged attempt: each rejected or quarantined entry, each cause of
+    /// failure once.
+    mutating func tell(_ record: Ledger.AttemptRecord, work: Ledger.Work) {
         switch record.state {
         case .rejected:
             say("\(work.name.entryFile): rejected: \(record.reason ?? "")")
@@ -27,14 +37,9 @@ struct FailureWatch {
             say("\(work.name.entryFile): quarantined: \(record.reason ?? "")")
         case .retrying:
             if let diagnosis = record.diagnosis {
-                if !answered, diagnosis.isConfigurationProblem {
-                    record.counted = false
-                    record.nextAttempt = work.due
-                    if stop == nil {
-                        stop = diagnosis
-                        sayOnce("error: \(diagnosis)")
-                        sayOnce("stopped: the entries keep their place in the ledger; run 'uploader upload --now' once this is fixed")
-                    }
+                if diagnosis == stop {
+                    sayOnce("error: \(diagnosis)")
+                    sayOnce("stopped: the entries keep their place in the ledger; run 'uploader upload --now' once this is fixed")
                 } else {
                     sayOnce("error: \(diagnosis) (retried later)")
                 }
