@@ -184,6 +184,29 @@ struct OpenSSHKeyTests {
         #expect(verify.lines.last?.hasPrefix("verified 3 entries") == true, "\(verify.stdout)")
     }
 
+    @Test("the uploader's key is the same kind of file: an earlier one is converted once, and ssh-keygen -y reads it", .timeLimit(.minutes(1)))
+    func uploaderKeyConverted() throws {
+        let work = try TemporaryDirectory("uploader-key")
+        let ledger = work.file("ledger.sqlite")
+        let created = try Command.run(Command.product("uploader"), ["pubkey", "--ledger", ledger], in: work.path)
+        #expect(created.status == 0, "\(created.stderr)")
+        let keyFile = work.file("uploader-key")
+        let derived = try Self.sshKeygen(["-y", "-f", keyFile], in: work.path).stdout
+        #expect(derived == created.stdout)
+
+        let seed = try OpenSSHPrivateKey(armored: try String(contentsOfFile: keyFile, encoding: .utf8)).key.rawRepresentation
+        try FileManager.default.removeItem(atPath: keyFile)
+        let legacy = "-----BEGIN TELEMETRY SPOOL ED25519 KEY-----\n\(seed.base64EncodedString())\n-----END TELEMETRY SPOOL ED25519 KEY-----\n"
+        #expect(FileManager.default.createFile(atPath: keyFile, contents: Data(legacy.utf8), attributes: [.posixPermissions: 0o600]))
+        let converted = try Command.run(Command.product("uploader"), ["pubkey", "--ledger", ledger], in: work.path)
+        #expect(converted.status == 0, "\(converted.stderr)")
+        #expect(converted.stdout == created.stdout)
+        #expect(converted.stderr.contains("converted the private key \(keyFile) to OpenSSH's format (same key)"), "\(converted.stderr)")
+        #expect(try Self.sshKeygen(["-y", "-f", keyFile], in: work.path).stdout == derived)
+        let again = try Command.run(Command.product("uploader"), ["pubkey", "--ledger", ledger], in: work.path)
+        #expect(again.stderr.isEmpty, "\(again.stderr)")
+    }
+
     @Test("a damaged key in the state directory stops collect with the file named; the spool is untouched", .timeLimit(.minutes(1)))
     func damagedStateKey() throws {
         let spooler = try Spooler()
