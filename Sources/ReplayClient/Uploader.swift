@@ -282,7 +282,6 @@ public final class Uploader: Sendable {
         let trimmed = body.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : String(trimmed.prefix(200))
     }
-
 }
 
 /// The request and its answer took longer than `--timeout`.

@@ -67,7 +67,7 @@ struct UploadFailureTests {
 
     @Test(
         "a refused connection: told once on stderr with the fix, exit 75 within seconds; once the receiver runs, upload --now delivers everything",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(2)))
     func refusedConnection() async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 12)
         let port = try Self.closedPort()
@@ -111,7 +111,7 @@ struct UploadFailureTests {
 
     @Test(
         "a certificate from an unknown CA: told with the --ca-file hint, exit 75 within seconds; with --ca-file, upload --now delivers everything",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(2)))
     func untrustedCertificate() async throws {
         let certificates = try await TestCertificates(in: temp.path)
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 5)
