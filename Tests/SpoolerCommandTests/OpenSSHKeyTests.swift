@@ -25,6 +25,17 @@ struct OpenSSHKeyTests {
         return try String(contentsOfFile: file + ".sig", encoding: .utf8)
     }
 
+    /// Rewrites the private key at `path` as earlier versions wrote it (three lines, the seed in
+    /// base64), mode 0600; returns the seed.
+    @discardableResult
+    static func rewriteInEarlierFormat(_ path: String) throws -> Data {
+        let seed = try OpenSSHPrivateKey(armored: try String(contentsOfFile: path, encoding: .utf8)).key.rawRepresentation
+        try FileManager.default.removeItem(atPath: path)
+        let legacy = "-----BEGIN TELEMETRY SPOOL ED25519 KEY-----\n\(seed.base64EncodedString())\n-----END TELEMETRY SPOOL ED25519 KEY-----\n"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(legacy.utf8), attributes: [.posixPermissions: 0o600]))
+        return seed
+    }
+
     @Test(
         "ssh-keygen -y prints the state directory's public key, and ssh-keygen -Y sign gives the spooler's .sig byte for byte, for an entry and a manifest",
         .timeLimit(.minutes(1)))
@@ -155,15 +166,7 @@ struct OpenSSHKeyTests {
         let spooler = try Spooler()
         let first = try spooler.collect()
         let keyFile = spooler.state + "/signing-key"
-        let seed = try OpenSSHPrivateKey(armored: try String(contentsOfFile: keyFile, encoding: .utf8)).key.rawRepresentation
-        // The file as earlier versions wrote it.
-        try FileManager.default.removeItem(atPath: keyFile)
-        #expect(
-            FileManager.default.createFile(
-                atPath: keyFile,
-                contents: Data(
-                    "-----BEGIN TELEMETRY SPOOL ED25519 KEY-----\n\(seed.base64EncodedString())\n-----END TELEMETRY SPOOL ED25519 KEY-----\n".utf8),
-                attributes: [.posixPermissions: 0o600]))
+        let seed = try Self.rewriteInEarlierFormat(keyFile)
 
         let converted = try spooler.run("collect", "--state", spooler.state)
         #expect(converted.status == 0, "\(converted.stderr)")
@@ -194,10 +197,7 @@ struct OpenSSHKeyTests {
         let derived = try Self.sshKeygen(["-y", "-f", keyFile], in: work.path).stdout
         #expect(derived == created.stdout)
 
-        let seed = try OpenSSHPrivateKey(armored: try String(contentsOfFile: keyFile, encoding: .utf8)).key.rawRepresentation
-        try FileManager.default.removeItem(atPath: keyFile)
-        let legacy = "-----BEGIN TELEMETRY SPOOL ED25519 KEY-----\n\(seed.base64EncodedString())\n-----END TELEMETRY SPOOL ED25519 KEY-----\n"
-        #expect(FileManager.default.createFile(atPath: keyFile, contents: Data(legacy.utf8), attributes: [.posixPermissions: 0o600]))
+        try Self.rewriteInEarlierFormat(keyFile)
         let converted = try Command.run(Command.product("uploader"), ["pubkey", "--ledger", ledger], in: work.path)
         #expect(converted.status == 0, "\(converted.stderr)")
         #expect(converted.stdout == created.stdout)
