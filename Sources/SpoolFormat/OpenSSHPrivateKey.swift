@@ -77,16 +77,21 @@ public struct OpenSSHPrivateKey: Sendable {
             guard try r.raw(Self.magic.count) == Self.magic else { throw SSHKeyError.malformed("missing the openssh-key-v1 magic") }
             let cipher = try r.text() ?? "?"
             let kdf = try r.text() ?? "?"
-            _ = try r.string()
+            let kdfOptions = try r.string()
             guard cipher == "none", kdf == "none" else {
                 throw SSHKeyError.unusable(
                     "the key is encrypted (cipher \(cipher), KDF \(kdf)); an unattended service cannot type a passphrase. Decrypt a copy with: ssh-keygen -p -N '' -f COPY"
                 )
             }
+            guard kdfOptions.isEmpty else { throw SSHKeyError.malformed("KDF options are set for KDF 'none'") }
             let count = try r.uint32()
             guard count == 1 else { throw SSHKeyError.malformed("the file holds \(count) keys, expected exactly 1") }
             let publicBlob = try r.string()
-            var s = SSHWireReader(try r.string())
+            let section = try r.string()
+            guard section.count % Self.blockSize == 0 else {
+                throw SSHKeyError.malformed("the private section's \(section.count) bytes are not a multiple of \(Self.blockSize)")
+            }
+            var s = SSHWireReader(section)
             guard r.isAtEnd else { throw SSHKeyError.malformed("trailing bytes after the private section") }
             let publicKey: SSHPublicKey
             do {

@@ -226,7 +226,7 @@ struct OpenSSHKeyTests {
 
 /// One way to damage an armored openssh-key-v1 file, and the reason the reader must give.
 enum KeyDamage: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case magic, cipher, twoKeys, checkInts, keyType, publicMismatch, padding, truncated, trailing, base64
+    case magic, cipher, kdfOptions, twoKeys, checkInts, keyType, publicMismatch, padding, unaligned, truncated, trailing, base64
 
     var testDescription: String { rawValue }
 
@@ -234,6 +234,8 @@ enum KeyDamage: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .magic: return "missing the openssh-key-v1 magic"
         case .cipher: return "the key is encrypted (cipher aes256-ctr"
+        case .kdfOptions: return "KDF options are set for KDF 'none'"
+        case .unaligned: return "the private section's 143 bytes are not a multiple of 8"
         case .twoKeys: return "the file holds 2 keys, expected exactly 1"
         case .checkInts: return "the check-ints differ"
         case .keyType: return "an ssh-rsa-xyz key; only Ed25519 keys"
@@ -258,6 +260,11 @@ enum KeyDamage: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .magic: bytes[3] ^= 0x20
         case .cipher: replace([0, 0, 0, 4] + Array("none".utf8), [0, 0, 0, 10] + Array("aes256-ctr".utf8))
+        case .kdfOptions: replace([0, 0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 1, 0x41, 0, 0, 0, 1])
+        case .unaligned:
+            // Seven more bytes of padding (2…8) make it 143 bytes: the section's length says so.
+            bytes.append(contentsOf: [2, 3, 4, 5, 6, 7, 8])
+            bytes[secret - 1] += 7
         case .twoKeys: bytes[15 + 8 + 8 + 4 + 3] = 2
         case .checkInts: bytes[secret + 7] ^= 1
         case .keyType:
