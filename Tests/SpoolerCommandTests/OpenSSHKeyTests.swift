@@ -38,7 +38,7 @@ struct OpenSSHKeyTests {
 
     @Test(
         "ssh-keygen -y prints the state directory's public key, and ssh-keygen -Y sign gives the spooler's .sig byte for byte, for an entry and a manifest",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(2)))
     func stockToolsUseTheKey() throws {
         let site = try ExportSite(entries: 2)
         let spooler = site.spooler
@@ -68,7 +68,7 @@ struct OpenSSHKeyTests {
 
     @Test(
         "keygen --import takes a key made by ssh-keygen: the spooler signs with it, the installation ID is kept, replacing needs --force",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(2)))
     func importStockKey() throws {
         let spooler = try Spooler()
         try Self.sshKeygen(["-q", "-t", "ed25519", "-N", "", "-C", "site key", "-f", "site-key"], in: spooler.work.path)
