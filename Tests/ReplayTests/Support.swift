@@ -19,8 +19,12 @@ struct TestSpool {
     var entries: [SpoolEntry] = []
     var identities: [StateDirectory.Identity] = []
 
-    /// Writes `count` entries for each of `installations` installations into `directory`.
-    static func make(in directory: String, stateRoot: String, installations: Int = 1, count: Int) throws -> TestSpool {
+    /// Writes `count` entries for each of `installations` installations into `directory`; `body`
+    /// makes the body of entry `n` of installation `index` (with its installation ID).
+    static func make(
+        in directory: String, stateRoot: String, installations: Int = 1, count: Int,
+        body: (_ index: Int, _ n: Int, _ installation: String) -> String = { index, n, _ in #"{"installation":\#(index),"n":\#(n),"users":\#(n * 7 % 13)}"# }
+    ) throws -> TestSpool {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var spool = TestSpool(directory: directory)
         for index in 0..<installations {
@@ -29,7 +33,7 @@ struct TestSpool {
             spool.identities.append(identity)
             let writer = try SpoolWriter(spool: directory, state: state, identity: identity, logger: Logger(label: "test"))
             for n in 0..<count {
-                let body = Array(#"{"installation":\#(index),"n":\#(n),"users":\#(n * 7 % 13)}"#.utf8)
+                let body = Array(body(index, n, identity.installation).utf8)
                 spool.entries.append(try writer.append(body: body, productVersion: "2.\(index).\(n)", schema: 1).entry)
             }
         }

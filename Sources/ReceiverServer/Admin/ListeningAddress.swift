@@ -3,11 +3,11 @@
 #endif
 
 /// Where the receiver listens, as far as the admin pages are concerned.
-enum ListeningAddress {
+public enum ListeningAddress {
     /// Whether `host` reaches only this machine: 127.0.0.0/8, ::1 or `localhost`.
     ///
     /// Any other name could resolve beyond the machine, so it counts as reachable from outside.
-    static func isLoopback(_ host: String) -> Bool {
+    public static func isLoopback(_ host: String) -> Bool {
         if host == "localhost" { return true }
         var v4 = in_addr()
         if inet_pton(AF_INET, host, &v4) == 1 {
@@ -21,7 +21,7 @@ enum ListeningAddress {
     }
 
     /// Refuses a configuration that would show the admin pages to other machines without a token.
-    static func checkAdminAccess(host: String, token: AdminToken?) throws(AdminTokenError) {
+    public static func checkAdminAccess(host: String, token: AdminToken?) throws(AdminTokenError) {
         guard token == nil, !isLoopback(host) else { return }
         throw AdminTokenError(
             description: """
