@@ -47,9 +47,9 @@ struct DashboardTests {
             latest: [report("a", #"{"metrics":{}}"#, receivedAt: 1_795_680_000)]
         ).render()
         #expect(page.hasPrefix("<!DOCTYPE html>\n<html lang=\"en\">"))
-        #expect(page.contains("<td><code>a</code></td><td>2.0</td><td>2026-11-26T08:00:00Z</td><td>2026-11-26T08:00:00Z</td>"))
+        #expect(page.contains("<td><code>a</code></td><td>2.0</td><td class=\"time\">2026-11-26T08:00:00Z</td><td class=\"time\">2026-11-26T08:00:00Z</td>"))
         #expect(page.contains("<td>3–4</td><td>7</td>"))
-        #expect(page.contains("<td><code>b</code></td><td>2.0</td><td>none</td><td>none</td>"))
+        #expect(page.contains("<td><code>b</code></td><td>2.0</td><td class=\"time\">none</td><td class=\"time\">none</td>"))
         // Versions, largest first: 2.0 on two installations, 3.1 on one.
         let two = page.range(of: "<title>2.0: 2</title>")
         let one = page.range(of: "<title>3.1: 1</title>")

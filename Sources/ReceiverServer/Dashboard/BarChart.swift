@@ -39,7 +39,7 @@ struct BarChart {
         let largest = items.map(\.size).max() ?? 0
         bars = items.enumerated().map { index, item in
             let y = index * Self.rowHeight
-            let width = largest > 0 ? max(1, Int((item.size / largest * Double(Self.barColumn)).rounded())) : 0
+            let width = largest > 0 && item.size > 0 ? max(1, Int((item.size / largest * Double(Self.barColumn)).rounded())) : 0
             return Bar(
                 label: item.label, shortLabel: item.label.count > 28 ? item.label.prefix(27) + "…" : item.label, value: item.value,
                 y: y + 3, textY: y + 15, barX: Self.labelColumn, width: width, barHeight: Self.rowHeight - 6,

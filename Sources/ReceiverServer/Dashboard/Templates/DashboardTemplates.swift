@@ -17,10 +17,11 @@ enum DashboardTemplates {
         table { border-collapse: collapse; font-size: 0.9rem; }
         th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid #e6e9ee; vertical-align: top; }
         td.number, th.number { text-align: right; }
+        td.time, td code { white-space: nowrap; }
         code { font-size: 0.85rem; }
         .note { color: #566074; font-size: 0.85rem; margin: 0 0 0.4rem; }
         .families { display: flex; flex-wrap: wrap; gap: 1rem; }
-        .family { border: 1px solid #e0e4ea; border-radius: 6px; padding: 0.6rem 0.8rem; width: 38rem; max-width: 100%; }
+        .family { border: 1px solid #e0e4ea; border-radius: 6px; padding: 0.6rem 0.8rem; width: 36rem; max-width: 100%; }
         svg text { font-size: 12px; fill: #1d2330; }
         svg rect.bar { fill: #3a6fd8; }
         </style>
@@ -40,7 +41,7 @@ enum DashboardTemplates {
         </thead>
         <tbody>
         {{#installations}}
-        <tr class="installation"><td><code>{{installation}}</code></td><td>{{version}}</td><td>{{lastCreated}}</td><td>{{lastReceived}}</td><td class="number">{{reports}}</td><td class="number">{{tombstones}}</td><td>{{missing}}</td><td>{{lost}}</td></tr>
+        <tr class="installation"><td><code>{{installation}}</code></td><td>{{version}}</td><td class="time">{{lastCreated}}</td><td class="time">{{lastReceived}}</td><td class="number">{{reports}}</td><td class="number">{{tombstones}}</td><td>{{missing}}</td><td>{{lost}}</td></tr>
         {{/installations}}
         </tbody>
         </table>
