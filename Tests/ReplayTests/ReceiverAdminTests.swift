@@ -211,7 +211,10 @@ struct ReceiverAdminTests {
         #expect(try await export("?since=\(Int(Date().timeIntervalSince1970) + 3600)").isEmpty)
         #expect(try await export("?installation=none-such").isEmpty)
 
-        for (query, parameter) in [("?since=yesterday", "'since'"), ("?since=-5", "'since'"), ("?color=red", "'color'"), ("?since=1&since=2", "'since'"), ("?installation=", "'installation'")] {
+        for (query, parameter) in [
+            ("?since=yesterday", "'since'"), ("?since=-5", "'since'"), ("?color=red", "'color'"), ("?since=1&since=2", "'since'"),
+            ("?installation=", "'installation'"),
+        ] {
             let response = try await get(receiver.url + "/reports.ndjson" + query, bearer: token)
             #expect(response.status == 400, "\(query)")
             #expect(response.body.contains("parameter \(parameter)"), "\(query): \(response.body)")

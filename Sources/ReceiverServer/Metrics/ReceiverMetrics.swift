@@ -16,8 +16,10 @@ public final class ReceiverMetrics: Sendable {
     public init() {
         ingestDuration = registry.makeDurationHistogram(
             descriptor: Self.name("ingest_duration", unit: "seconds", "Time from an entry request's arrival to its answer."), labels: [],
-            buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
+            buckets: [
+                .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+            ])
         storedReports = registry.makeGauge(descriptor: Self.name("stored_reports", unit: "", "Reports in the store (all receivers of the database)."))
         storedTombstones = registry.makeGauge(
             descriptor: Self.name("stored_tombstones", unit: "", "Tombstones in the store (all receivers of the database)."))
@@ -73,46 +75,5 @@ public final class ReceiverMetrics: Sendable {
                 .set(Double(use.idle))
         }
         return registry.emitToBuffer()
-    }
-}
-
-/// A store with a connection pool reports its use here; `GET /metrics` shows it as
-/// `receiver_store_pool_connections{state="in_use"|"idle"}`. (SQLite has one writer and no pool
-/// worth showing: its load is `receiver_store_queue_depth`.)
-public protocol StorePoolReporting: Sendable {
-    func poolUse() async -> StorePoolUse
-}
-
-public struct StorePoolUse: Sendable, Equatable {
-    public var inUse: Int
-    public var idle: Int
-
-    public init(inUse: Int, idle: Int) {
-        self.inUse = inUse
-        self.idle = idle
-    }
-}
-
-/// Counts every answer by route and status, and times entry requests.
-struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: ReceiverMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        // Entries arrive by POST or PUT on any path; the admin pages are all GET.
-        let route: ReceiverMetrics.Route = request.method == .post || request.method == .put ? .entry : .admin
-        do {
-            let response = try await next(request, context)
-            record(route, response.status, since: start)
-            return response
-        } catch {
-            record(route, (error as? any HTTPResponseError)?.status ?? .internalServerError, since: start)
-            throw error
-        }
-    }
-
-    private func record(_ route: ReceiverMetrics.Route, _ status: HTTPResponse.Status, since start: ContinuousClock.Instant) {
-        metrics.countRequest(route, status: status)
-        if route == .entry { metrics.ingestDuration.record(ContinuousClock.now - start) }
     }
 }
