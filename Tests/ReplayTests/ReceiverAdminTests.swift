@@ -165,7 +165,8 @@ struct ReceiverAdminTests {
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--admin-token-file", try tokenFile(token)])
         defer { receiver.child.kill(SIGKILL) }
         // More than one page of the export (500 entries a read).
-        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, installations: 2, count: 260)
+        let (directory, stateRoot) = (temp.file("spool"), temp.path)
+        let spool = try await offCooperativePool { try TestSpool.make(in: directory, stateRoot: stateRoot, installations: 2, count: 260) }
         let before = Date().timeIntervalSince1970
         try await upload(spool, to: receiver)
 

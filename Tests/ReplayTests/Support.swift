@@ -14,7 +14,7 @@ import Testing
 #endif
 
 /// A spool written by the real `SpoolWriter`, with what was written.
-struct TestSpool {
+struct TestSpool: Sendable {
     let directory: String
     var entries: [SpoolEntry] = []
     var identities: [StateDirectory.Identity] = []
@@ -133,6 +133,14 @@ final class ReceiverProcess: @unchecked Sendable {
     }
 
     deinit { child.kill(SIGKILL) }
+}
+
+/// Runs blocking work (writing a large spool, a child process run to completion) on a thread of
+/// its own, so that it does not hold one of the few threads every async test shares.
+func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
 }
 
 /// Runs the real `uploader` binary to completion.
