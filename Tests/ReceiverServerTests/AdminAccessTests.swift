@@ -62,7 +62,7 @@ struct AdminAccessTests {
     }
 
     @Test(arguments: [
-        ("127.0.0.1", true), ("127.4.5.6", true), ("::1", true), ("0:0:0:0:0:0:0:1", true), ("localhost", true),
+        ("127.0.0.1", true), ("127.4.5.6", true), ("::1", true), ("0:0:0:0:0:0:0:1", true), ("localhost", true), ("LocalHost", true),
         ("0.0.0.0", false), ("::", false), ("128.0.0.1", false), ("10.0.0.1", false), ("::ffff:127.0.0.1", false),
         ("receiver.example", false), ("localhost.example", false),
     ])

@@ -8,7 +8,7 @@ public enum ListeningAddress {
     ///
     /// Any other name could resolve beyond the machine, so it counts as reachable from outside.
     public static func isLoopback(_ host: String) -> Bool {
-        if host == "localhost" { return true }
+        if host.lowercased() == "localhost" { return true }
         var v4 = in_addr()
         if inet_pton(AF_INET, host, &v4) == 1 {
             return UInt32(bigEndian: v4.s_addr) >> 24 == 127
