@@ -11,22 +11,27 @@ import SpoolFormat
 import SpoolProtocol
 import UnixSignals
 
-/// Builds the receiver: the entry routes, `GET /summary`, the store and fault injection.
+/// Builds the receiver: the entry routes, the admin pages (`GET /`, `/summary`, `/metrics`,
+/// `/reports.ndjson`), the store and fault injection.
 ///
 /// Used by the `receiver` executable and by tests, which can drive it with HummingbirdTesting.
 /// - Parameters:
 ///   - configuration: address, database, trust, body limit and faults.
 ///   - logger: the application's logger.
 ///   - onListening: called with the base URL once the server listens (e.g. `http://127.0.0.1:PORT`).
-/// - Throws: when the database cannot be opened or migrated, or the TLS files cannot be read.
+/// - Throws: when the database cannot be opened or migrated, the TLS files cannot be read, or the
+///   receiver would listen beyond loopback without an admin token.
 public func buildApplication(
     _ configuration: ReceiverConfiguration, logger: Logger,
     onListening: @escaping @Sendable (String) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
+    try ListeningAddress.checkAdminAccess(host: configuration.host, token: configuration.adminToken)
     let store = try ReceiverStore(path: configuration.databasePath)
-    let receiver = EntryReceiver(configuration: configuration, store: store, logger: logger)
+    let metrics = ReceiverMetrics()
+    let receiver = EntryReceiver(configuration: configuration, store: store, metrics: metrics, logger: logger)
     let router = Router(context: ReceiverContext.self)
-    router.get(RouterPath(RequestPath.summary)) { _, _ in try await receiver.summaryResponse() }
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    AdminRoutes(store: store, receiver: receiver, metrics: metrics, token: configuration.adminToken, logger: logger).register(on: router)
     router.on("**", method: .post) { request, context in await receiver.receive(request, context: context) }
     router.on("**", method: .put) { request, context in await receiver.receive(request, context: context) }
     let host = configuration.host
@@ -91,11 +96,13 @@ final class EntryReceiver: Sendable {
     let reader: EntryRequestReader
     let faults: FaultInjector
     let counters = RequestCounters()
+    let metrics: ReceiverMetrics
     let logger: Logger
 
-    init(configuration: ReceiverConfiguration, store: ReceiverStore, logger: Logger) {
+    init(configuration: ReceiverConfiguration, store: ReceiverStore, metrics: ReceiverMetrics, logger: Logger) {
         self.configuration = configuration
         self.store = store
+        self.metrics = metrics
         self.logger = logger
         let pinKeys = configuration.allowedSigners == nil
         committer = GroupCommit(store: store, pinKeys: pinKeys)
@@ -180,6 +187,7 @@ final class EntryReceiver: Sendable {
             return answer(refusal)
         } catch {
             logger.info("cannot store entry; answered 500", metadata: ["error": "\(error)"])
+            metrics.countStoreError(.write)
             return answer(Refusal(status: .internalServerError, code: "store_failed", message: "the receiver could not store the entry"))
         }
     }

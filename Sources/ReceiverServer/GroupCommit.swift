@@ -10,6 +10,9 @@ actor GroupCommit {
     private var flushing = false
     private let maxBatch = 256
 
+    /// Entries waiting for the next transaction (the store's load, shown by `GET /metrics`).
+    var waiting: Int { pending.count }
+
     init(store: ReceiverStore, pinKeys: Bool) {
         self.store = store
         self.pinKeys = pinKeys

@@ -17,6 +17,8 @@ public struct ReceiverConfiguration: Sendable {
     public var limits: ConnectionLimits
     /// Serve HTTPS with this certificate chain and key (PEM files); `nil`: plain HTTP.
     public var tls: TLSFiles?
+    /// The bearer token the admin pages require; `nil`: open, allowed on loopback only.
+    public var adminToken: AdminToken?
 
     public struct TLSFiles: Sendable, Equatable {
         public var certificateChain: String
@@ -31,8 +33,9 @@ public struct ReceiverConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String, allowedSigners: AllowedSigners? = nil,
         maxBodyBytes: Int = 1 << 20, faults: FaultInjection = FaultInjection(), tls: TLSFiles? = nil,
-        limits: ConnectionLimits = ConnectionLimits()
+        limits: ConnectionLimits = ConnectionLimits(), adminToken: AdminToken? = nil
     ) {
+        self.adminToken = adminToken
         self.limits = limits
         self.tls = tls
         self.host = host

@@ -9,10 +9,12 @@ import SpoolFormat
 extension ReceiverCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Serve the entry endpoint and GET /summary.",
+            abstract: "Serve the entry endpoint, the dashboard (GET /), GET /summary, GET /metrics and GET /reports.ndjson.",
             discussion: """
                 Prints 'listening on http://HOST:PORT' on standard output once it accepts requests.
                 Without --allowed-signers, each installation's first key is pinned (trust on first use).
+                With --admin-token-file, GET /, /summary, /metrics and /reports.ndjson need
+                'Authorization: Bearer TOKEN'; without it the receiver listens on loopback only.
 
                 """ + ExitStatus.help)
 
@@ -58,6 +60,13 @@ extension ReceiverCommand {
         @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-certificate.", valueName: "file"))
         var tlsKey: String?
 
+        @Option(
+            name: .customLong("admin-token-file"),
+            help: ArgumentHelp(
+                "A file only its owner can read, holding the bearer token of GET /, /summary, /metrics and /reports.ndjson (required beyond loopback).",
+                valueName: "file"))
+        var adminTokenFile: String?
+
         @OptionGroup(title: "Fault injection (for tests)")
         var faults: FaultOptions
 
@@ -69,6 +78,13 @@ extension ReceiverCommand {
             try BoundedOption.check(idleTimeout, "--idle-timeout", in: BoundedOption.seconds, unit: "seconds")
             try BoundedOption.check(maxConnections, "--max-connections", in: 1...1_000_000)
             try BoundedOption.check(shutdownTimeout, "--shutdown-timeout", in: 0...3_600, unit: "seconds")
+            if adminTokenFile == nil, !ListeningAddress.isLoopback(host) {
+                do {
+                    try ListeningAddress.checkAdminAccess(host: host, token: nil)
+                } catch {
+                    throw ValidationError(error.description)
+                }
+            }
             guard (tlsCertificate == nil) == (tlsKey == nil) else {
                 throw ValidationError("--tls-certificate and --tls-key go together: pass both to serve HTTPS, or neither for HTTP")
             }
@@ -83,13 +99,20 @@ extension ReceiverCommand {
             } catch {
                 throw RuntimeFailure("--allowed-signers: \(error)")
             }
+            let adminToken: AdminToken?
+            do {
+                adminToken = try adminTokenFile.map { try AdminToken(contentsOf: $0) }
+            } catch {
+                throw RuntimeFailure("--admin-token-file: \(error)")
+            }
             let configuration = ReceiverConfiguration(
                 host: host, port: port, databasePath: db, allowedSigners: signers,
                 maxBodyBytes: maxBodyBytes, faults: faults.injection,
                 tls: tlsCertificate.map { ReceiverConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
                 limits: ConnectionLimits(
                     headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout), idleTimeout: .seconds(idleTimeout),
-                    maxConnections: maxConnections, shutdownTimeout: .seconds(shutdownTimeout)))
+                    maxConnections: maxConnections, shutdownTimeout: .seconds(shutdownTimeout)),
+                adminToken: adminToken)
             let trust = signers == nil ? "trust on first use" : "allowed signers \(allowedSigners!)"
             let app = try await buildApplication(configuration, logger: logger) { url in
                 print("listening on \(url) (database \(PrintableText.path(configuration.databasePath)), \(trust))")

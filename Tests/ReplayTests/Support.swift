@@ -14,13 +14,17 @@ import Testing
 #endif
 
 /// A spool written by the real `SpoolWriter`, with what was written.
-struct TestSpool {
+struct TestSpool: Sendable {
     let directory: String
     var entries: [SpoolEntry] = []
     var identities: [StateDirectory.Identity] = []
 
-    /// Writes `count` entries for each of `installations` installations into `directory`.
-    static func make(in directory: String, stateRoot: String, installations: Int = 1, count: Int) throws -> TestSpool {
+    /// Writes `count` entries for each of `installations` installations into `directory`; `body`
+    /// makes the body of entry `n` of installation `index` (with its installation ID).
+    static func make(
+        in directory: String, stateRoot: String, installations: Int = 1, count: Int,
+        body: (_ index: Int, _ n: Int, _ installation: String) -> String = { index, n, _ in #"{"installation":\#(index),"n":\#(n),"users":\#(n * 7 % 13)}"# }
+    ) throws -> TestSpool {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var spool = TestSpool(directory: directory)
         for index in 0..<installations {
@@ -29,7 +33,7 @@ struct TestSpool {
             spool.identities.append(identity)
             let writer = try SpoolWriter(spool: directory, state: state, identity: identity, logger: Logger(label: "test"))
             for n in 0..<count {
-                let body = Array(#"{"installation":\#(index),"n":\#(n),"users":\#(n * 7 % 13)}"#.utf8)
+                let body = Array(body(index, n, identity.installation).utf8)
                 spool.entries.append(try writer.append(body: body, productVersion: "2.\(index).\(n)", schema: 1).entry)
             }
         }
@@ -129,6 +133,14 @@ final class ReceiverProcess: @unchecked Sendable {
     }
 
     deinit { child.kill(SIGKILL) }
+}
+
+/// Runs blocking work (writing a large spool, a child process run to completion) on a thread of
+/// its own, so that it does not hold one of the few threads every async test shares.
+func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
 }
 
 /// Runs the real `uploader` binary to completion.
