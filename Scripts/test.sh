@@ -15,6 +15,9 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v nm >/dev/null 2>&1 || need+=(binutils)
 command -v fiu-run >/dev/null 2>&1 || need+=(fiu-utils)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+# The systemd units are checked offline (systemd-analyze, systemd-sysusers, systemd-tmpfiles):
+# no running systemd is needed.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "the tests need these Debian packages: ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2
@@ -27,7 +30,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # The stock tools the tests compare against must be real, never skipped.
-command -v ssh-keygen gzip zcat sha256sum fiu-run strace >/dev/null
+command -v ssh-keygen gzip zcat sha256sum fiu-run strace systemd-analyze systemd-sysusers systemd-tmpfiles >/dev/null
 
 swift build --build-tests
 swift test --skip-build "$@"
