@@ -31,13 +31,17 @@ struct SystemdUnitTests {
             // The real binaries. Not a symbolic link: verify resolves its target inside the root.
             for name in ["spooler", "uploader", "receiver"] {
                 let target = directory.file("usr/local/bin/" + name)
-                do { try manager.linkItem(atPath: Command.product(name), toPath: target) } catch { try manager.copyItem(atPath: Command.product(name), toPath: target) }
+                do { try manager.linkItem(atPath: Command.product(name), toPath: target) } catch {
+                    try manager.copyItem(atPath: Command.product(name), toPath: target)
+                }
             }
             for unit in SystemdUnitTests.services + SystemdUnitTests.timers {
                 try manager.copyItem(atPath: SystemdUnitTests.contrib + "/" + unit, toPath: directory.file("etc/systemd/system/" + unit))
             }
-            try manager.copyItem(atPath: SystemdUnitTests.contrib + "/telemetry-spool.sysusers", toPath: directory.file("usr/lib/sysusers.d/telemetry-spool.conf"))
-            try manager.copyItem(atPath: SystemdUnitTests.contrib + "/telemetry-spool.tmpfiles", toPath: directory.file("usr/lib/tmpfiles.d/telemetry-spool.conf"))
+            try manager.copyItem(
+                atPath: SystemdUnitTests.contrib + "/telemetry-spool.sysusers", toPath: directory.file("usr/lib/sysusers.d/telemetry-spool.conf"))
+            try manager.copyItem(
+                atPath: SystemdUnitTests.contrib + "/telemetry-spool.tmpfiles", toPath: directory.file("usr/lib/tmpfiles.d/telemetry-spool.conf"))
         }
     }
 

@@ -53,7 +53,8 @@ public struct ConfigurationLocation: Sendable, Equatable, CustomStringConvertibl
     /// What the commands print, e.g. `configuration: /etc/telemetry-spool/spooler.conf (the system configuration)`.
     public var description: String {
         guard let path else {
-            return "no configuration file (none given with --config or $\(Self.environmentVariable), none at \(Self.systemPath) or ./\(Self.workingDirectoryPath)): built-in defaults"
+            return
+                "no configuration file (none given with --config or $\(Self.environmentVariable), none at \(Self.systemPath) or ./\(Self.workingDirectoryPath)): built-in defaults"
         }
         let why: String
         switch origin {
