@@ -146,6 +146,39 @@ struct SystemdUnitTests {
         return (version, scores)
     }
 
+    /// No systemd runs here, so the units cannot be started; this runs the spooler the way
+    /// `PrivateNetwork=yes`, `ProtectSystem=strict` and `ReadWritePaths=` confine it: in a network
+    /// namespace of its own (only a loopback device) and a mount namespace where everything is
+    /// read-only but the spool and the state directory. Needs root, for unshare(1).
+    @Test(
+        "the spooler works confined as its units confine it: no network, read-only but for the spool and state", .enabled(if: getuid() == 0),
+        .timeLimit(.minutes(1)))
+    func confined() throws {
+        let work = try TemporaryDirectory("confined")
+        let spool = work.file("spool")
+        let state = work.file("state")
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let spooler = Command.product("spooler")
+        let script = """
+            mount --make-rprivate /
+            mount --bind '\(spool)' '\(spool)'
+            mount --bind '\(state)' '\(state)'
+            mount -o remount,bind,ro /
+            if touch '\(work.file("outside"))' 2>/dev/null; then echo "the root is writable" >&2; exit 9; fi
+            tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' >&2
+            '\(spooler)' collect --spool '\(spool)' --state '\(state)'
+            '\(spooler)' verify --spool '\(spool)' --state '\(state)'
+            """
+        // At the repository top: the demo reads a SQL script, runs a program and reads a file.
+        let result = try Command.run("unshare", ["--net", "--mount", "/bin/sh", "-euc", script], in: repositoryRoot)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").contains("lo"))
+        #expect(!result.stderr.split(separator: "\n").contains { $0.hasPrefix("eth") })
+        #expect(!result.stderr.contains("left out"), "\(result.stderr)")
+        #expect(result.lines.last?.hasPrefix("verified 1 entry") == true, "\(result.stdout)")
+    }
+
     @Test("the spooler units' command lines work with the production example configuration", .timeLimit(.minutes(1)))
     func spoolerCommandLines() throws {
         for (service, extra) in [("telemetry-collect.service", [String]()), ("telemetry-spooler.service", ["--max-reports", "1"])] {
