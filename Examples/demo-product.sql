@@ -2,7 +2,9 @@
 --
 -- spooler.conf (at the repository top) loads this script into an in-memory SQLite database at
 -- every collection ([database demo] script = ...), so there is no binary to commit and the dates
--- below, relative to 'now', always fall in the reporting windows. A real installation points
+-- below, relative to 'now', always fall in the reporting windows. They lie half a day away from
+-- each window's edge, and the newest metadata event has a fixed day, so that two collections a
+-- few hours apart (`spooler preview`, then `spooler collect`) report the same values. A real installation points
 -- [database NAME] path = ... at the product's database file instead, which the spooler opens
 -- read-only.
 --
@@ -87,7 +89,7 @@ SELECT id, 'web.config', 'xml' FROM steps WHERE structured_config = 1 AND id % 3
 
 CREATE TABLE releases (id INTEGER PRIMARY KEY, project_id INTEGER REFERENCES projects(id), version TEXT NOT NULL, created_at TEXT NOT NULL);
 INSERT INTO releases (project_id, version, created_at)
-SELECT 1 + n % 42, '1.' || n || '.0', datetime('now', '-' || (n * 2) || ' days')
+SELECT 1 + n % 42, '1.' || n || '.0', datetime('now', '-' || (n * 2) || ' days', '+12 hours')
 FROM numbers WHERE n <= 180;
 
 CREATE TABLE deployments (
@@ -104,7 +106,7 @@ CREATE TABLE users (
   id INTEGER PRIMARY KEY, username TEXT NOT NULL, display_name TEXT, email TEXT,
   is_guest INTEGER NOT NULL DEFAULT 0, last_seen_at TEXT);
 INSERT INTO users (username, display_name, email, last_seen_at)
-SELECT 'user' || n, 'User Number ' || n, 'user' || n || '@corp.example.com', datetime('now', '-' || (n * 3) || ' days')
+SELECT 'user' || n, 'User Number ' || n, 'user' || n || '@corp.example.com', datetime('now', '-' || (n * 3) || ' days', '+12 hours')
 FROM numbers WHERE n <= 57;
 INSERT INTO users (username, is_guest) VALUES ('guest', 1);
 
@@ -128,14 +130,14 @@ INSERT INTO issue_trackers (type, base_url, enabled) VALUES
 
 CREATE TABLE metadata_events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL);
 INSERT INTO metadata_events (kind, created_at)
-SELECT 'build_information', datetime('now', '-' || (n * 5) || ' days', '-2 hours') FROM numbers WHERE n <= 20;
+SELECT 'build_information', datetime('2025-06-30 12:00:00', '-' || (n * 5) || ' days') FROM numbers WHERE n <= 20;
 
 CREATE TABLE runbooks (id INTEGER PRIMARY KEY, project_id INTEGER REFERENCES projects(id), name TEXT NOT NULL);
 INSERT INTO runbooks (project_id, name) SELECT 1 + n % 42, 'Runbook ' || n FROM numbers WHERE n <= 17;
 CREATE TABLE runbook_snapshots (id INTEGER PRIMARY KEY, runbook_id INTEGER REFERENCES runbooks(id), created_at TEXT NOT NULL);
 INSERT INTO runbook_snapshots (runbook_id, created_at) SELECT 1 + n % 17, datetime('now', '-' || n || ' days') FROM numbers WHERE n <= 31;
 CREATE TABLE runbook_runs (id INTEGER PRIMARY KEY, runbook_id INTEGER REFERENCES runbooks(id), created_at TEXT NOT NULL);
-INSERT INTO runbook_runs (runbook_id, created_at) SELECT 1 + n % 17, datetime('now', '-' || n || ' days') FROM numbers WHERE n <= 150;
+INSERT INTO runbook_runs (runbook_id, created_at) SELECT 1 + n % 17, datetime('now', '-' || n || ' days', '+12 hours') FROM numbers WHERE n <= 150;
 
 CREATE TABLE triggers (id INTEGER PRIMARY KEY, project_id INTEGER REFERENCES projects(id), runbook_id INTEGER, kind TEXT NOT NULL);
 INSERT INTO triggers (project_id, kind) SELECT id, 'scheduled' FROM projects WHERE id % 3 = 0;

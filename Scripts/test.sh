@@ -18,6 +18,9 @@ command -v strace >/dev/null 2>&1 || need+=(strace)
 # The receiver's dashboard is checked in a real browser, and its HTML by Scripts/check-html.py.
 command -v chromium-headless-shell >/dev/null 2>&1 || need+=(chromium-headless-shell)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The systemd units are checked offline (systemd-analyze, systemd-sysusers, systemd-tmpfiles):
+# no running systemd is needed.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "the tests need these Debian packages: ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2
@@ -30,7 +33,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # The stock tools the tests compare against must be real, never skipped.
-command -v ssh-keygen gzip zcat sha256sum fiu-run strace chromium-headless-shell python3 >/dev/null
+command -v ssh-keygen gzip zcat sha256sum fiu-run strace chromium-headless-shell python3 systemd-analyze systemd-sysusers systemd-tmpfiles >/dev/null
 
 swift build --build-tests
 swift test --skip-build "$@"

@@ -31,6 +31,7 @@ extension SpoolerCommand {
 
         func run() throws {
             let configuration = try options.loadConfiguration()
+            Console.error(configuration.location.description)
             if !configuration.reporting {
                 Console.error("reporting is off: collect would spool nothing; this is what it would send if reporting were on")
             }

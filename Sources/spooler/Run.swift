@@ -36,6 +36,7 @@ extension SpoolerCommand {
 
         func run() throws {
             let configuration = try options.loadConfiguration()
+            Console.error(configuration.location.description)
             guard configuration.reporting else {
                 print(ReportingOff.message(configuration, command: "run"))
                 return

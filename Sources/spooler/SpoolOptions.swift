@@ -16,7 +16,11 @@ struct SpoolOptions: ParsableArguments {
             valueName: "dir"))
     var state: String?
 
-    @Option(name: .long, help: ArgumentHelp("The configuration file. Default: ./spooler.conf when present, else built-in defaults.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The configuration file. Default: \(ConfigurationLocation.defaultOrder); else built-in defaults.",
+            valueName: "file"))
     var config: String?
 
     var stateDirectory: StateDirectory { StateDirectory(path: state ?? StateDirectory.defaultPath(), notice: Console.error) }

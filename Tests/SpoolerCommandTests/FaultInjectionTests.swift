@@ -30,9 +30,14 @@ struct FaultInjectionTests {
         for _ in 0..<25 {
             // Failing writes to stdout or stderr may crash the process: the spool must survive that
             // too. The runtime's backtracer is off so that such a crash ends at once.
+            // timeout(1): libfiu's preloaded malloc can deadlock against glibc's loader (at
+            // pthread_exit, which dlopens libgcc_s); such a run is killed, as a crash would end it.
             let result = try Command.run(
-                "fiu-run",
-                ["-x", "-c", "enable_random name=posix/io/rw/write,probability=0.3", Command.product("spooler"), "collect", "--state", spooler.state],
+                "timeout",
+                [
+                    "-s", "KILL", "60", "fiu-run", "-x", "-c", "enable_random name=posix/io/rw/write,probability=0.3", Command.product("spooler"), "collect",
+                    "--state", spooler.state,
+                ],
                 in: spooler.work.path, environment: ["SWIFT_BACKTRACE": "enable=no"])
             if result.status != 0 { failures += 1 }
             let verify = try spooler.run("verify", "--state", spooler.state, "--json")

@@ -34,7 +34,10 @@ public enum Command {
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // A configuration named in the developer's own shell must not change what the tests read.
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["SPOOLER_CONFIG"] = nil
+        process.environment = inherited.merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()
         let stdin = Pipe()

@@ -9,8 +9,6 @@ import SpoolStore
 /// reported. Relative paths are relative to the directory of the configuration file.
 /// The full reference is docs/CONFIGURE.md.
 public struct SpoolerConfiguration: Sendable, Equatable {
-    public static let defaultFileName = "spooler.conf"
-
     /// The version of the product whose telemetry is reported.
     public var productVersion: String = "0.0.0"
     /// Whether reports are spooled at all (on by default, as in the product).
@@ -45,6 +43,8 @@ public struct SpoolerConfiguration: Sendable, Equatable {
     public var baseDirectory: String = "."
     /// The file this configuration was read from, if any.
     public var source: String?
+    /// Which file was chosen and why (``ConfigurationLocation``).
+    public var location = ConfigurationLocation(path: nil, origin: .none)
     /// Whether reporting was switched off by `SPOOLER_REPORTING` rather than the file.
     public var reportingFromEnvironment = false
 
@@ -66,17 +66,23 @@ public struct SpoolerConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// Loads `path`; with no path, `spooler.conf` in the working directory when it exists,
-    /// otherwise the built-in defaults. `SPOOLER_REPORTING=off` in `environment` switches reporting off.
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SpoolerConfiguration {
+    /// Loads `path`; with no path, the file ``ConfigurationLocation/find(option:environment:systemPath:workingDirectory:)``
+    /// chooses, or the built-in defaults when there is none. `SPOOLER_REPORTING=off` in
+    /// `environment` switches reporting off.
+    public static func load(
+        path: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        systemPath: String = ConfigurationLocation.systemPath, workingDirectory: String? = nil
+    ) throws -> SpoolerConfiguration {
         var configuration = SpoolerConfiguration()
-        let file = path ?? (FileManager.default.fileExists(atPath: defaultFileName) ? defaultFileName : nil)
-        if let file {
+        configuration.location = ConfigurationLocation.find(
+            option: path, environment: environment, systemPath: systemPath, workingDirectory: workingDirectory)
+        if let file = configuration.location.path {
             let data: [UInt8]
             do {
                 data = try RegularFile.read(file, maxBytes: 1 << 20, followSymlinks: true)
             } catch {
-                throw ConfigurationError(file: file, line: nil, reason: error.reason)
+                let named = configuration.location.origin == .environment ? " (named by $\(ConfigurationLocation.environmentVariable))" : ""
+                throw ConfigurationError(file: file, line: nil, reason: error.reason + named)
             }
             configuration.baseDirectory = FileSystem.directory(containing: file)
             try configuration.apply(bytes: data, file: file)
