@@ -97,7 +97,7 @@ struct QuickstartTests {
         let examples = [
             ("README.md", String(try #require(shown.split(separator: "\n").first { $0.hasPrefix("{") }, "\(shown)"))),
             ("docs/PROTOCOL.md", try Self.block(in: "docs/PROTOCOL.md", after: "## 5. `GET /summary`", fence: "```json")),
-            ("docs/UPLOAD.md", try Self.block(in: "docs/UPLOAD.md", after: "$ curl -s http://127.0.0.1:8443/summary", fence: "")),
+            ("docs/UPLOAD.md", try Self.block(in: "docs/UPLOAD.md", after: "http://127.0.0.1:8443/summary", fence: "")),
         ]
         for (file, example) in examples {
             let documented = try Self.shape(example)
