@@ -8,7 +8,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "TelemetrySpool",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "spooler", targets: ["spooler"]),
         .executable(name: "uploader", targets: ["uploader"]),
