@@ -19,14 +19,15 @@ ssh-keygen -Y verify -f dist/release-signers -I "$identity" -n "$namespace" -s d
   || fail "the SSHSIG signature of SHA256SUMS does not verify"
 # A changed SHA256SUMS must not verify.
 sed 's/^./0/' dist/SHA256SUMS > "$work/tampered"
-if ssh-keygen -Y verify -f dist/release-signers -I "$identity" -n "$namespace" -s dist/SHA256SUMS.sig < "$work/tampered" 2>/dev/null; then
+if ssh-keygen -Y verify -f dist/release-signers -I "$identity" -n "$namespace" -s dist/SHA256SUMS.sig < "$work/tampered" >/dev/null 2>&1; then
   fail "a tampered SHA256SUMS verified"
 fi
 
 tarball=$(awk '{print $2}' dist/SHA256SUMS)
-tar -C "$work" -xzf "dist/$tarball"
-[ "$(ls "$work")" = "${tarball%.tar.gz}" ] || fail "the tarball does not unpack to one folder named ${tarball%.tar.gz}: $(ls "$work")"
-bundle="$work/${tarball%.tar.gz}"
+mkdir "$work/unpacked"
+tar -C "$work/unpacked" -xzf "dist/$tarball"
+[ "$(ls "$work/unpacked")" = "${tarball%.tar.gz}" ] || fail "the tarball does not unpack to one folder named ${tarball%.tar.gz}: $(ls "$work/unpacked")"
+bundle="$work/unpacked/${tarball%.tar.gz}"
 
 Scripts/check-static.sh "$bundle/bin/spooler"
 for command in uploader receiver; do
