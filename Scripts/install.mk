@@ -33,10 +33,11 @@ install:
 	install -m 0644 share/zsh/site-functions/* $(DESTDIR)$(ZSHCOMPDIR)/
 	install -m 0644 share/fish/vendor_completions.d/* $(DESTDIR)$(FISHCOMPDIR)/
 	install -m 0644 share/doc/telemetry-spool/* $(DESTDIR)$(DOCDIR)/
-	@# The units name /usr/local/bin and /etc: rewritten to where this install puts things.
-	for unit in contrib/*.service contrib/*.timer; do \
+	@# The units name /usr/local/bin, /etc and /usr/share/doc: rewritten to where this install puts things.
+	@for unit in contrib/*.service contrib/*.timer; do \
 		[ -f "$$unit" ] || continue; \
-		sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/telemetry-spool/|$(SYSCONFDIR)/telemetry-spool/|g' "$$unit" > "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}.tmp" && \
+		sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/telemetry-spool/|$(SYSCONFDIR)/telemetry-spool/|g' \
+			-e 's|/usr/share/doc/telemetry-spool/|$(DOCDIR)/|g' "$$unit" > "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}.tmp" && \
 		chmod 0644 "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}.tmp" && \
 		mv "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}.tmp" "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}" || exit 1; \
 	done
