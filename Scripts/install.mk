@@ -42,7 +42,7 @@ install:
 		mv "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}.tmp" "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}" || exit 1; \
 	done
 	@if [ -e "$(CONFIG)" ]; then \
-		echo "kept the existing $(CONFIG) (the example is in $(DESTDIR)$(DOCDIR)/spooler.conf.example)"; \
+		echo "kept the existing $(CONFIG)"; \
 	elif [ -f contrib/spooler.conf.example ]; then \
 		install -d -m 0755 "$(dir $(CONFIG))" && install -m 0644 contrib/spooler.conf.example "$(CONFIG)" && \
 		echo "installed the example configuration as $(CONFIG): review it before enabling a unit"; \
