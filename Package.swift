@@ -6,9 +6,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// The commit `--version` prints: `make` sets TELEMETRYSPOOL_COMMIT (`git rev-parse --short=12 HEAD`,
+// `-dirty` when the tree has changes); a plain `swift build` leaves it empty. Only the characters
+// a commit spelling uses pass, so the value cannot break the C string it becomes.
+let buildCommit = String((Context.environment["TELEMETRYSPOOL_COMMIT"] ?? "").filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }.prefix(64))
+
 let package = Package(
     name: "TelemetrySpool",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "spooler", targets: ["spooler"]),
         .executable(name: "uploader", targets: ["uploader"]),
@@ -138,11 +143,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Command-line conventions shared by the executables (exit statuses).
+        // Command-line conventions shared by the executables (exit statuses, the version).
         .target(
             name: "CommandLineSupport",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
+        ),
+        // The build's commit, set from the environment (see buildCommit above).
+        .target(
+            name: "CBuildInfo",
+            cSettings: [.define("TELEMETRYSPOOL_COMMIT", to: "\"\(buildCommit)\"")]
         ),
 
         // Executables: argument parsing and wiring only.
@@ -233,7 +243,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CommandLineSupportTests",
-            dependencies: ["spooler", "uploader", "receiver", "TestSupport"],
+            dependencies: ["spooler", "uploader", "receiver", "CommandLineSupport", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 
 /// Exit statuses shared by the spooler, the uploader and the receiver, so scripts can rely on them.
 public enum ExitStatus {
@@ -53,14 +52,14 @@ extension ParsableCommand {
             }
         } catch let failure as RuntimeFailure {
             printError("Error: \(failure)")
-            Foundation.exit(ExitStatus.problems)
+            exitProcess(ExitStatus.problems)
         } catch let failure as TemporaryFailure {
             printError("Error: \(failure)")
-            Foundation.exit(ExitStatus.retryLater)
+            exitProcess(ExitStatus.retryLater)
         } catch {
             if exitCode(for: error) == .validationFailure {
                 printError(fullMessage(for: error))
-                Foundation.exit(ExitStatus.usage)
+                exitProcess(ExitStatus.usage)
             }
             exit(withError: error)
         }
@@ -69,5 +68,5 @@ extension ParsableCommand {
 
 /// Writes a line to stderr. A failing stderr (closed pipe) must not turn an error report into a crash.
 public func printError(_ message: String) {
-    try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
+    try? StandardStream.error.writeLine(message)
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How every `--json` flag prints: pretty, keys sorted, slashes as they are, so that the output
 /// of one command diffs cleanly against another's.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -73,7 +73,7 @@ public struct AllowedSigners: SignerTrust {
         }
         var signers: [Signer] = []
         for (index, rawLine) in lines.enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             do {
                 if let signer = try Self.parse(line: line) { signers.append(signer) }
@@ -129,7 +129,7 @@ public struct AllowedSigners: SignerTrust {
                 let lower = option.lowercased()
                 if lower == "cert-authority" { throw LineError("cert-authority keys are not supported") }
                 if lower.hasPrefix("namespaces=") {
-                    let value = option.dropFirst("namespaces=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                    let value = option.dropFirst("namespaces=".count).trimmingScalars { $0 == "\"" }
                     namespaces = value.split(separator: ",").map(String.init)
                 }
             }

@@ -31,16 +31,7 @@ public struct EntryDigest: Hashable, Sendable, CustomStringConvertible, Codable 
         self.bytes = bytes
     }
 
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var hex: String { TextRules.lowercaseHex(bytes) }
 
     public var description: String { Self.prefix + hex }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What an entry is: a report, or a tombstone declaring entries dropped by a spool limit.
 public enum EntryKind: String, Codable, Sendable {
@@ -87,7 +87,7 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
         // The keys are unique and sorted and every string value has its quotes escaped, so each
         // `"name":value` below occurs exactly once, at the top level.
         func placeholder(_ name: String, _ encodedValue: String) {
-            line = line.replacingOccurrences(of: "\"\(name)\":\(encodedValue)", with: "\"\(name)\":\"<\(name)>\"")
+            line = line.replacing("\"\(name)\":\(encodedValue)", with: "\"\(name)\":\"<\(name)>\"")
         }
         placeholder("sequence", "\(sequence)")
         placeholder("created", "\"\(created)\"")

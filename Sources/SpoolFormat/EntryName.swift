@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// File names of entries: `INSTALLATION-SEQUENCE.json.gz` and its `.sig`, so that names sort by
 /// installation, then sequence (ten digits, zero-padded).

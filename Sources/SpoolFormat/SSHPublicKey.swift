@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// An Ed25519 public key in OpenSSH form.
 public struct SSHPublicKey: Hashable, Sendable {
@@ -55,7 +55,7 @@ public struct SSHPublicKey: Hashable, Sendable {
     /// The fingerprint as `ssh-keygen -l` prints it: `SHA256:` and unpadded base64.
     public var fingerprint: String {
         let digest = StrictBase64.encode(Array(SHA256.hash(data: blob)))
-        return "SHA256:" + digest.replacingOccurrences(of: "=", with: "")
+        return "SHA256:" + digest.replacing("=", with: "")
     }
 
     public var cryptoKey: Curve25519.Signing.PublicKey {

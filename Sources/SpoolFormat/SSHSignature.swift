@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// An OpenSSH signature (SSHSIG, PROTOCOL.sshsig) made with Ed25519 over a SHA-256 digest.
 ///

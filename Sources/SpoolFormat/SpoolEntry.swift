@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// One spool entry: metadata, body and signature, checked or freshly made.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Base64 that accepts exactly one spelling of each byte string.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The spelling rules of the JSON that entries carry (the metadata line, a tombstone's body), on
 /// top of RFC 8259: docs/FORMAT.md, "JSON text".

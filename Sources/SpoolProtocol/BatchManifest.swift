@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 
 /// The manifest of an exported batch: which files the batch holds, with their SHA-256, and where

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 
 /// A receipt for one installation: which of its entries the endpoint accepted (201 stored or 200

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 
 /// The body of a tombstone entry: which of the installation's entries a spool limit removed, and

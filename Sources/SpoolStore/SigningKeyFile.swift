@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 
 /// An Ed25519 private key file: the installation's signing key and the uploader's receipt key,

@@ -1,6 +1,11 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import SpoolFormat
 import SpoolProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Checks every entry of a spool directory and the chains they form. Never changes the spool.
 ///

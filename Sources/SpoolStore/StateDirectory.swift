@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 
 #if canImport(Glibc)
@@ -31,7 +31,7 @@ public struct StateDirectory: Sendable {
         if let explicit = environment["SPOOLER_STATE"], !explicit.isEmpty { return explicit }
         if getuid() == 0 { return "/var/lib/telemetry-spool" }
         if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty { return xdg + "/telemetry-spool" }
-        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/telemetry-spool"
+        return (environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path) + "/.local/state/telemetry-spool"
     }
 
     func file(_ name: String) -> String { FileSystem.path(name, in: path) }
@@ -67,7 +67,7 @@ public struct StateDirectory: Sendable {
     }
 
     private func readInstallation(_ idPath: String) throws -> String {
-        let idText = String(decoding: try FileSystem.read(idPath, maxBytes: 1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let idText = String(decoding: try FileSystem.read(idPath, maxBytes: 1024), as: UTF8.self).trimmingWhitespaceAndNewlines()
         guard UUID(uuidString: idText) != nil, idText == idText.lowercased() else {
             throw StateError.malformed(file: idPath, reason: "expected a lowercase UUID, found '\(idText.prefix(60))'")
         }
@@ -85,8 +85,8 @@ public struct StateDirectory: Sendable {
         let idPath = file(Self.installationFile)
         let keyPath = file(Self.publicKeyFile)
         guard FileSystem.exists(idPath), FileSystem.exists(keyPath) else { throw StateError.noIdentity(path) }
-        let installation = String(decoding: try FileSystem.read(idPath, maxBytes: 1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let line = String(decoding: try FileSystem.read(keyPath, maxBytes: 4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let installation = String(decoding: try FileSystem.read(idPath, maxBytes: 1024), as: UTF8.self).trimmingWhitespaceAndNewlines()
+        let line = String(decoding: try FileSystem.read(keyPath, maxBytes: 4096), as: UTF8.self).trimmingWhitespaceAndNewlines()
         do {
             return (installation, try SSHPublicKey(openSSHLine: line))
         } catch {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A JSON file of one installation in the state directory (the last export, the receipts
 /// applied): read and written alike, 0600, and refused when it records another installation.

@@ -7,6 +7,7 @@ struct ReceiverCommand: AsyncParsableCommand {
         commandName: "receiver",
         abstract: "The reference endpoint for TelemetrySpool entries: verify, deduplicate, store, summarise.",
         discussion: ExitStatus.help,
+        version: ToolVersion.line,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self)
 

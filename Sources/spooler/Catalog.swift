@@ -1,6 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
 import TelemetryReport
 
 extension SpoolerCommand {
@@ -20,7 +20,7 @@ extension SpoolerCommand {
             let rows = [["metric", "type", "since", "what"]] + MetricCatalog.all.map { [$0.key, $0.type.name, $0.since, $0.summary] }
             let widths = (0..<3).map { column in rows.map { $0[column].count }.max()! }
             for (index, row) in rows.enumerated() {
-                print((0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[3])
+                print((0..<3).map { row[$0] + String(repeating: " ", count: widths[$0] - row[$0].count) }.joined(separator: "  ") + "  " + row[3])
                 if index == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "  " + String(repeating: "-", count: 4)) }
             }
             print("\n\(MetricCatalog.all.count) metrics, payload schema \(currentPayloadSchema). Vocabularies: spooler catalog --json")

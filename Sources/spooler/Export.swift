@@ -1,6 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
@@ -45,8 +45,8 @@ extension SpoolerCommand {
                 // Off means nothing leaves the site, including what was spooled before.
                 Console.error(
                     "error: "
-                        + ReportingOff.message(configuration, command: "export").replacingOccurrences(
-                            of: "export spools nothing", with: "export writes no batch"))
+                        + ReportingOff.message(configuration, command: "export").replacing(
+                            "export spools nothing", with: "export writes no batch"))
                 throw ExitCode(ExitStatus.problems)
             }
             let selection: SpoolExporter.Selection = all ? .all : from.map { .from($0) } ?? .sinceLast

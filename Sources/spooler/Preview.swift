@@ -1,6 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 import SpoolStore
 import TelemetryReport
@@ -51,7 +51,7 @@ extension SpoolerCommand {
                 throw ExitCode(ExitStatus.problems)
             }
             if json {
-                try FileHandle.standardOutput.write(contentsOf: Data(report.body))
+                try StandardStream.output.write(report.body)
             } else if pretty {
                 print(try PrettyJSON.format(report.body))
             } else {
@@ -61,7 +61,7 @@ extension SpoolerCommand {
                     productVersion: report.productVersion, schema: report.schema, previous: .genesis,
                     key: identity?.key.fingerprint ?? "", request: report.request, body: report.body)
                 let line = try metadata.previewLine(identityKnown: identity != nil)
-                try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8 + report.body))
+                try StandardStream.output.write(Array((line + "\n").utf8) + report.body)
                 let placeholders = ["<sequence>", "<created>", "<previous>"] + (identity == nil ? ["<installation>", "<key>"] : [])
                 Console.error(
                     "the two lines 'zcat' will show for the entry collect would write now; collect fills in "
@@ -72,9 +72,12 @@ extension SpoolerCommand {
 }
 
 enum PrettyJSON {
+    /// Indented, keys sorted, slashes as they are. Read with the collector's strict reader (limits
+    /// set by the text itself) and written by JSONEncoder: FoundationEssentials has no JSONSerialization.
     static func format(_ bytes: [UInt8]) throws -> String {
-        let object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-        return String(decoding: data, as: UTF8.self)
+        let value = try BoundedJSON(maxBytes: bytes.count, maxDepth: 512, maxElements: Int.max).parse(bytes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -1,8 +1,14 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import Dispatch
+import FoundationEssentials
 import SpoolStore
+import Synchronization
 import TelemetryReport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension SpoolerCommand {
     struct Run: ParsableCommand {
@@ -101,8 +107,7 @@ extension SpoolerCommand.Run {
 /// SIGTERM and SIGINT stop the scheduler's clock instead of killing the process.
 final class StopSignals: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
-    private let lock = NSLock()
-    private var name: String?
+    private let name = Mutex<String?>(nil)
 
     init(clock: SystemClock) {
         for (signo, label) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
@@ -118,15 +123,13 @@ final class StopSignals: @unchecked Sendable {
     }
 
     private func record(_ label: String) {
-        lock.lock()
-        if name == nil { name = label }
-        lock.unlock()
+        name.withLock { name in
+            if name == nil { name = label }
+        }
     }
 
     var received: String? {
-        lock.lock()
-        defer { lock.unlock() }
-        return name
+        name.withLock { $0 }
     }
 
     func cancel() { sources.forEach { $0.cancel() } }

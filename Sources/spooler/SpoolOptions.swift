@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import CommandLineSupport
+import FoundationEssentials
 import Logging
 import SpoolStore
 import TelemetryReport
@@ -38,8 +39,7 @@ struct SpoolOptions: ParsableArguments {
 
 enum Console {
     static func error(_ message: String) {
-        // A failing stderr (full disk, closed pipe) must not crash a spooler mid-way.
-        try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
+        printError(message)
     }
 
     static var logger: Logger {

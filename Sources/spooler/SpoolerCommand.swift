@@ -1,6 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
-import Foundation
+import FoundationEssentials
 
 @main
 struct SpoolerCommand: ParsableCommand {
@@ -9,6 +9,7 @@ struct SpoolerCommand: ParsableCommand {
         abstract: "Spool signed, compressed telemetry reports on a disconnected server.",
         discussion: "Entries are written to a spool directory, to be carried out and uploaded elsewhere. The spooler contains no network code.\n\n"
             + ExitStatus.help,
+        version: ToolVersion.line,
         subcommands: [Collect.self, Preview.self, Run.self, Catalog.self, Verify.self, Inspect.self, Export.self, Ack.self, Keygen.self, Pubkey.self]
     )
 

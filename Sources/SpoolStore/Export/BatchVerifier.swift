@@ -1,6 +1,10 @@
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 import SpoolProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Checks an exported batch folder on its own, without the state directory that made it:
 /// completeness, the manifest and its signature, each file's SHA-256, missing and extra files,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 
 /// The last batch exported, kept in the state directory so that the next export starts after it.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 import SpoolStore
 
@@ -26,7 +26,7 @@ public struct HostProbe: Sendable {
         var fields: [String: String] = [:]
         for line in release.split(separator: "\n") {
             guard let eq = line.firstIndex(of: "=") else { continue }
-            fields[String(line[..<eq])] = line[line.index(after: eq)...].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            fields[String(line[..<eq])] = line[line.index(after: eq)...].trimmingScalars { $0 == "\"" || $0 == "'" }
         }
         guard let name = fields["ID"] else { return nil }
         return (name, fields["VERSION_ID"] ?? "unknown")
@@ -57,7 +57,7 @@ public struct HostProbe: Sendable {
     public func pid(named name: String) -> Int32? {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: path("proc")) else { return nil }
         for entry in names.compactMap(Int32.init).sorted() {
-            if text("proc/\(entry)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines) == name { return entry }
+            if text("proc/\(entry)/comm")?.trimmingWhitespaceAndNewlines() == name { return entry }
         }
         return nil
     }
@@ -67,7 +67,7 @@ public struct HostProbe: Sendable {
         guard let data = try? RegularFile.read(file, maxBytes: 4096, followSymlinks: true),
             let lines = try? TextRules.lines(data)
         else { return nil }
-        let values = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let values = lines.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         return values.count == 1 ? Int32(values[0]) : nil
     }
 
@@ -93,7 +93,7 @@ public struct HostProbe: Sendable {
 
     /// The kernel's boot ID: changes at every boot, so CPU samples of different boots are never compared.
     public func bootID() -> String? {
-        text("proc/sys/kernel/random/boot_id")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        text("proc/sys/kernel/random/boot_id")?.trimmingWhitespaceAndNewlines()
     }
 
     /// The os-release ID mapped onto the catalog's vocabulary (`other` when not listed).

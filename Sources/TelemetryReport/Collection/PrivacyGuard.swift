@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 
 /// A value refused by the privacy guard: the metric, the rule it broke, and what was wrong.
@@ -165,7 +165,7 @@ public enum PrivacyGuard {
 
     static func digest(_ raw: String, algorithm: String) -> String {
         precondition(algorithm == "sha1", "the catalog declares only SHA-1 digests")
-        return Insecure.SHA1.hash(data: Array(raw.utf8)).map { String(format: "%02x", $0) }.joined()
+        return TextRules.lowercaseHex(Insecure.SHA1.hash(data: Array(raw.utf8)))
     }
 
     /// The only content types an entry's request may declare.
@@ -190,7 +190,7 @@ public enum PrivacyGuard {
     static func parseDay(_ text: String) -> Date? {
         guard text.wholeMatch(of: #/[0-9]{4}-[0-9]{2}-[0-9]{2}/#) != nil else { return nil }
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = .gmt
         let parts = text.split(separator: "-").compactMap { Int($0) }
         let components = DateComponents(year: parts[0], month: parts[1], day: parts[2])
         guard components.isValidDate(in: calendar), let date = calendar.date(from: components) else { return nil }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 
 #if canImport(Glibc)
@@ -170,7 +170,7 @@ struct CollectionRun {
             guard let file = configuration.licenseFile else { throw .notConfigured }
             // The raw serial: the privacy guard computes the digest that is reported.
             let lines = try FileSource.readLines(configuration.resolve(file), maxBytes: 4096)
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
             guard let serial = lines.first else { throw .noValue }
             guard lines.count == 1 else { throw .wrongShape }
             return .string(serial)

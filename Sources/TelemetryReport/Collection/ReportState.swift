@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SpoolStore
 
 /// What the spooler remembers between reports, in the state directory (`report-state.json`):

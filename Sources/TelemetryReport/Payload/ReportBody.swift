@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The payload schema version this code writes (docs/PAYLOAD.md).
 public let currentPayloadSchema = 1

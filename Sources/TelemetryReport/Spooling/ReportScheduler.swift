@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Synchronization
 
 /// The time source of the scheduler; tests inject one that never really waits.
 public protocol SchedulerClock: AnyObject, Sendable {
@@ -8,10 +10,9 @@ public protocol SchedulerClock: AnyObject, Sendable {
 }
 
 /// The wall clock. ``stop()`` (from a signal handler's queue) ends the current and every later sleep.
-public final class SystemClock: SchedulerClock, @unchecked Sendable {
+public final class SystemClock: SchedulerClock, Sendable {
     private let wake = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var stopped = false
+    private let stopped = Mutex(false)
 
     public init() {}
 
@@ -30,17 +31,15 @@ public final class SystemClock: SchedulerClock, @unchecked Sendable {
     }
 
     public func stop() {
-        lock.lock()
-        let first = !stopped
-        stopped = true
-        lock.unlock()
+        let first = stopped.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
+        }
         if first { wake.signal() }
     }
 
     public var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
+        stopped.withLock { $0 }
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SpoolFormat
 import SpoolStore
 
@@ -121,7 +121,7 @@ public struct SpoolerConfiguration: Sendable, Equatable {
         var pending: PendingMetric?
         for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             func fail(_ reason: String) -> ConfigurationError { ConfigurationError(file: file, line: lineNumber, reason: reason) }
             if line.hasPrefix("[") {
@@ -150,8 +150,8 @@ public struct SpoolerConfiguration: Sendable, Equatable {
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else { throw fail("expected 'key = value', found '\(line)'") }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<equals].trimmingWhitespace()
+            let value = line[line.index(after: equals)...].trimmingWhitespace()
             guard !value.isEmpty else { throw fail("'\(key)' has no value") }
             switch section {
             case .top:
@@ -270,7 +270,7 @@ public struct SpoolerConfiguration: Sendable, Equatable {
             number = value.dropLast()
             unit = factor
         }
-        guard let amount = Double(number.trimmingCharacters(in: .whitespaces)), amount.isFinite, amount >= 0 else { return nil }
+        guard let amount = Double(number.trimmingWhitespace()), amount.isFinite, amount >= 0 else { return nil }
         let seconds = amount * unit
         return seconds.isFinite ? seconds : nil
     }
@@ -281,7 +281,7 @@ public struct SpoolerConfiguration: Sendable, Equatable {
             ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
         ]
         for (suffix, factor) in units where value.hasSuffix(suffix) {
-            guard let amount = Int64(value.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), amount >= 0 else { return nil }
+            guard let amount = Int64(value.dropLast(suffix.count).trimmingWhitespace()), amount >= 0 else { return nil }
             let (product, overflow) = amount.multipliedReportingOverflow(by: factor)
             return overflow ? nil : product
         }
@@ -353,7 +353,7 @@ struct PendingMetric {
         // hand over any 40 hex digits (an e-mail address in hex) and the guard could not tell.
         if case .hash(let algorithm, _) = MetricCatalog.definition(key)?.type, source != "probe", source != "report" {
             throw fail(
-                "[metric \(key)] is a \(algorithm.uppercased().replacingOccurrences(of: "SHA", with: "SHA-")) digest the spooler computes itself (from license_file); a \(source) source cannot supply it (use the built-in probe, or report = off)",
+                "[metric \(key)] is a \(algorithm.uppercased().replacing("SHA", with: "SHA-")) digest the spooler computes itself (from license_file); a \(source) source cannot supply it (use the built-in probe, or report = off)",
                 at: valueLine)
         }
         switch source {

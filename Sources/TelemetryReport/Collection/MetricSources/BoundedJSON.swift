@@ -28,6 +28,22 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 }
 
+extension JSONValue: Encodable {
+    /// Writes the value back as JSON (integers as integers), for printing what was read.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let values): try container.encode(values)
+        case .object(let members): try container.encode(members)
+        }
+    }
+}
+
 /// Why a JSON text was refused, as a stable code.
 public enum JSONReadError: Error, Equatable, Sendable {
     case tooLarge

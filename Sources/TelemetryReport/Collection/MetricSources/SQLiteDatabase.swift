@@ -1,6 +1,10 @@
 import CSQLite
-import Foundation
+import FoundationEssentials
 import SpoolFormat
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A database for `sqlite` sources: a file opened read-only, or an in-memory database built from
 /// a SQL script (for demos and tests). Queries run with `PRAGMA query_only`, and a statement
