@@ -4,13 +4,13 @@
 /// entries of the requests that arrive meanwhile gather for the next one, so the cost of a synced
 /// commit is shared and no request is answered before its entry is durable.
 actor GroupCommit {
-    private let store: ReceiverStore
+    private let store: any ReportStore
     private let pinKeys: Bool
     private var pending: [(entry: ReceivedEntry, reply: CheckedContinuation<StoreOutcome, any Error>)] = []
     private var flushing = false
     private let maxBatch = 256
 
-    init(store: ReceiverStore, pinKeys: Bool) {
+    init(store: any ReportStore, pinKeys: Bool) {
         self.store = store
         self.pinKeys = pinKeys
     }

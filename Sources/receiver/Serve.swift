@@ -22,8 +22,14 @@ extension ReceiverCommand {
         @Option(help: "The port to listen on; 0 picks a free port.")
         var port = 8080
 
-        @Option(help: "The SQLite database that stores reports (created if absent).")
-        var db = "receiver.sqlite"
+        @Option(help: ArgumentHelp("The SQLite database that stores reports (created if absent; default receiver.sqlite).", valueName: "file"))
+        var db: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "Store reports in this PostgreSQL database instead of SQLite; the password from the URL or PGPASSWORD. Several receivers may share it.",
+                valueName: "postgres://USER@HOST:PORT/DB"))
+        var database: String?
 
         @Option(name: .customLong("allowed-signers"), help: "An OpenSSH allowed_signers file: only these keys may sign, for their installations.")
         var allowedSigners: String?
@@ -69,6 +75,16 @@ extension ReceiverCommand {
             try BoundedOption.check(idleTimeout, "--idle-timeout", in: BoundedOption.seconds, unit: "seconds")
             try BoundedOption.check(maxConnections, "--max-connections", in: 1...1_000_000)
             try BoundedOption.check(shutdownTimeout, "--shutdown-timeout", in: 0...3_600, unit: "seconds")
+            guard db == nil || database == nil else {
+                throw ValidationError("--db (SQLite) and --database (PostgreSQL) name two stores: pass one of them")
+            }
+            if let database {
+                do {
+                    _ = try PostgresLocation(url: database)
+                } catch {
+                    throw ValidationError("\(error)")
+                }
+            }
             guard (tlsCertificate == nil) == (tlsKey == nil) else {
                 throw ValidationError("--tls-certificate and --tls-key go together: pass both to serve HTTPS, or neither for HTTP")
             }
@@ -84,7 +100,8 @@ extension ReceiverCommand {
                 throw RuntimeFailure("--allowed-signers: \(error)")
             }
             let configuration = ReceiverConfiguration(
-                host: host, port: port, databasePath: db, allowedSigners: signers,
+                host: host, port: port, databasePath: db ?? "receiver.sqlite", postgres: try database.map { try PostgresLocation(url: $0) },
+                allowedSigners: signers,
                 maxBodyBytes: maxBodyBytes, faults: faults.injection,
                 tls: tlsCertificate.map { ReceiverConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
                 limits: ConnectionLimits(
@@ -92,7 +109,8 @@ extension ReceiverCommand {
                     maxConnections: maxConnections, shutdownTimeout: .seconds(shutdownTimeout)))
             let trust = signers == nil ? "trust on first use" : "allowed signers \(allowedSigners!)"
             let app = try await buildApplication(configuration, logger: logger) { url in
-                print("listening on \(url) (database \(PrintableText.path(configuration.databasePath)), \(trust))")
+                let store = configuration.postgres?.description ?? PrintableText.path(configuration.databasePath)
+                print("listening on \(url) (database \(store), \(trust))")
                 fflush(nil)  // all output streams: `stdout` is a global Swift 6 cannot share
             }
             try await serve(app, limits: configuration.limits, logger: logger)
