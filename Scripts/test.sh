@@ -15,6 +15,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v nm >/dev/null 2>&1 || need+=(binutils)
 command -v fiu-run >/dev/null 2>&1 || need+=(fiu-utils)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+# The PostgreSQL store's tests start a throwaway server of their own (initdb, pg_ctl) on a free port.
+[ -x /usr/lib/postgresql/15/bin/pg_ctl ] || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "the tests need these Debian packages: ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2
@@ -28,6 +30,7 @@ fi
 
 # The stock tools the tests compare against must be real, never skipped.
 command -v ssh-keygen gzip zcat sha256sum fiu-run strace >/dev/null
+test -x /usr/lib/postgresql/15/bin/initdb
 
 swift build --build-tests
 swift test --skip-build "$@"
