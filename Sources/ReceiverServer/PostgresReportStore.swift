@@ -146,7 +146,7 @@ public final class PostgresReportStore: ReportStore {
                     }
                     return outcomes
                 }
-            } catch where attempt < 5 && Self.isTransient(error) {
+            } catch let error where attempt < 5 && Self.isTransient(error) {
                 logger.info("store transaction tried again", metadata: ["error": "\(String(reflecting: error))", "attempt": "\(attempt)"])
                 attempt += 1
             }

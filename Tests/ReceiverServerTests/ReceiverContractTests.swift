@@ -74,7 +74,7 @@ struct ReceiverContractTests {
         return (response.status, String(buffer: response.body))
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: StoreEngine.allCases)
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
     func storesOnceAndAnswersARepeatAsSuccess(engine: StoreEngine) async throws {
         let first = try entry()
         try await app(engine).test(.router) { client in
@@ -90,7 +90,7 @@ struct ReceiverContractTests {
         }
     }
 
-    @Test("lost: the absent sequences tombstones declare, merged, never a stored one", .timeLimit(.minutes(1)), arguments: StoreEngine.allCases)
+    @Test("lost: the absent sequences tombstones declare, merged, never a stored one", .timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
     func lostRangesAreMergedAndExcludeStoredEntries(engine: StoreEngine) async throws {
         let one = try entry(sequence: 1)
         let two = try entry(sequence: 2, previous: one.digest)
@@ -109,7 +109,7 @@ struct ReceiverContractTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: StoreEngine.allCases)
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
     func reportsMissingSequenceRanges(engine: StoreEngine) async throws {
         let one = try entry(sequence: 1)
         let four = try entry(sequence: 4, previous: one.digest)
@@ -125,7 +125,7 @@ struct ReceiverContractTests {
     }
 
     /// Malformed requests: 400 with a stable code.
-    @Test(.timeLimit(.minutes(1)), arguments: StoreEngine.allCases)
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
     func answers400ForMalformedRequests(engine: StoreEngine) async throws {
         let item = try entry()
         var noMetadata = headers(item)
@@ -154,7 +154,7 @@ struct ReceiverContractTests {
     }
 
     /// A changed body, a foreign key under TOFU, a key outside allowed_signers: 403.
-    @Test(.timeLimit(.minutes(1)), arguments: StoreEngine.allCases)
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
     func answers403ForBadOrForeignSignatures(engine: StoreEngine) async throws {
         let item = try entry()
         let impostor = try entry(sequence: 2, key: Curve25519.Signing.PrivateKey(), previous: item.digest)
@@ -175,7 +175,7 @@ struct ReceiverContractTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: StoreEngine.allCases)
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
     func answers413OverTheBodyLimitAnd409ForAnotherDigestAtTheSameSequence(engine: StoreEngine) async throws {
         let big = try entry(body: #"{"notes":"\#(String(repeating: "x", count: 300))"}"#)
         let small = try entry(body: #"{"users":1}"#)
@@ -190,7 +190,7 @@ struct ReceiverContractTests {
 
     /// The same requests to a receiver on SQLite and one on PostgreSQL: the same answers and the
     /// same `/summary`, byte for byte.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(2)))
     func sqliteAndPostgresAnswerAlike() async throws {
         let otherKey = Curve25519.Signing.PrivateKey()
         let other = UUID().uuidString.lowercased()

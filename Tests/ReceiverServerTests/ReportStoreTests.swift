@@ -45,7 +45,7 @@ struct ReportStoreTests {
         reports.map { "\($0.installation)/\($0.sequence) \($0.kind) \($0.digest) \($0.productVersion) \($0.created) \($0.duplicates) \($0.body)" }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(2)))
     func bothEnginesStoreAndReadBackAlike() async throws {
         let one = try entry(1)
         let two = try entry(2)
@@ -92,7 +92,7 @@ struct ReportStoreTests {
     }
 
     /// Receivers started at the same time on a new database migrate it once, without error.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(2)))
     func concurrentStartsMigrateOnce() async throws {
         let server = try await PostgresServer.shared()
         let url = try await server.createDatabase()

@@ -53,7 +53,12 @@ public final class PostgresServer: Sendable {
             serverUser = nil
         }
         try Self.runChecked(
-            serverUser, Self.binaries + "/initdb", ["-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-instructions"])
+            serverUser, Self.binaries + "/initdb",
+            [
+                "-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-instructions",
+                // A throwaway cluster: its initial files need no fsync (the server itself keeps fsync on).
+                "--no-sync",
+            ])
         // A free port can be taken between our probe and the server's bind: try a few.
         var lastError: (any Error)?
         for _ in 0..<5 {
