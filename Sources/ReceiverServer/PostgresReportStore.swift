@@ -130,11 +130,11 @@ public final class PostgresReportStore: ReportStore {
     ///
     /// Entries are handled in installation and sequence order, so that receivers storing
     /// overlapping batches take their locks in the same order; should PostgreSQL still report a
-    /// deadlock or a serialization failure, the whole batch is tried again.
+    /// deadlock or a serialization failure (two receivers given different entries at one
+    /// sequence), the whole batch is tried again.
     public func store(_ entries: [ReceivedEntry], pinKeys: Bool) async throws -> [StoreOutcome] {
-        let order = entries.indices.sorted {
-            (entries[$0].installation, entries[$0].sequence, entries[$0].digest) < (entries[$1].installation, entries[$1].sequence, entries[$1].digest)
-        }
+        // Entries at the same installation and sequence keep their order of arrival: the first one wins.
+        let order = entries.indices.sorted { (entries[$0].installation, entries[$0].sequence, $0) < (entries[$1].installation, entries[$1].sequence, $1) }
         var attempt = 1
         while true {
             do {
