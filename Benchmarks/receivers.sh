@@ -49,7 +49,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 
 echo "starting a throwaway PostgreSQL" >&2
 mkdir -p "$WORK/pg"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$WORK/pg"
+if [ "$(id -u)" -eq 0 ]; then chmod 711 "$WORK"; chown postgres: "$WORK/pg"; fi
 as_postgres "$PG/initdb" -D "$WORK/pg/data" -A trust -U postgres -E UTF8 --no-instructions >/dev/null
 PG_PORT=$(free_port)
 as_postgres "$PG/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" start >/dev/null
@@ -106,6 +106,7 @@ PG_SECONDS=$(upload_both "$PG_URL_1" "$PG_URL_2" postgres)
 PG_STORED=$("$PG/psql" -X -tA -d "$DATABASE" -c "SELECT count(*) FROM report")
 stop_receivers
 
+echo "load:       $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min averages, at the end)"
 echo "machine:    $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GiB"
 echo "build:      $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown), release, $(swift --version 2>/dev/null | head -1)"
 echo "postgresql: $("$PG/postgres" --version), fsync on, synchronous_commit on"
