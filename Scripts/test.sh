@@ -21,6 +21,8 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 # The systemd units are checked offline (systemd-analyze, systemd-sysusers, systemd-tmpfiles):
 # no running systemd is needed.
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# The PostgreSQL store's tests start a throwaway server of their own (initdb, pg_ctl) on a free port.
+[ -x /usr/lib/postgresql/15/bin/pg_ctl ] || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "the tests need these Debian packages: ${need[*]}; install them (as root: apt-get install -y ${need[*]})" >&2
@@ -34,6 +36,7 @@ fi
 
 # The stock tools the tests compare against must be real, never skipped.
 command -v ssh-keygen gzip zcat sha256sum fiu-run strace chromium-headless-shell python3 systemd-analyze systemd-sysusers systemd-tmpfiles >/dev/null
+test -x /usr/lib/postgresql/15/bin/initdb
 
 swift build --build-tests
 # One test at a time: many tests wait on real child processes, and on 2 cores a parallel run lets

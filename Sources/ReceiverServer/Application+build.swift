@@ -19,14 +19,24 @@ import UnixSignals
 ///   - configuration: address, database, trust, body limit and faults.
 ///   - logger: the application's logger.
 ///   - onListening: called with the base URL once the server listens (e.g. `http://127.0.0.1:PORT`).
-/// - Throws: when the database cannot be opened or migrated, the TLS files cannot be read, or the
-///   receiver would listen beyond loopback without an admin token.
+/// - Throws: when the database (SQLite, or PostgreSQL when `configuration.postgres` is set) cannot be
+///   opened or migrated, the TLS files cannot be read, or the receiver would listen beyond loopback
+///   without an admin token.
 public func buildApplication(
     _ configuration: ReceiverConfiguration, logger: Logger,
     onListening: @escaping @Sendable (String) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     try ListeningAddress.checkAdminAccess(host: configuration.host, token: configuration.adminToken)
-    let store = try ReceiverStore(path: configuration.databasePath)
+    let store: any ReportStore
+    var services: [any Service] = []
+    if let postgres = configuration.postgres {
+        let postgresStore = try await PostgresReportStore(postgres, logger: logger)
+        // The pool runs beside the HTTP server and is shut down after it.
+        services.append(postgresStore.client)
+        store = postgresStore
+    } else {
+        store = try SQLiteReportStore(path: configuration.databasePath)
+    }
     let metrics = ReceiverMetrics()
     let receiver = EntryReceiver(configuration: configuration, store: store, metrics: metrics, logger: logger)
     let router = Router(context: ReceiverContext.self)
@@ -62,6 +72,7 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(host, port: configuration.port), serverName: "telemetry-spool-receiver",
             availableConnectionsDelegate: ConnectionCap(maximum: limits.maxConnections, idle: idle, logger: logger)),
+        services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             onListening("\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)")
@@ -91,7 +102,7 @@ public struct ReceiverTLSError: Error, CustomStringConvertible {
 /// Handles entry requests: faults, body limit, verification, storage, answers.
 final class EntryReceiver: Sendable {
     let configuration: ReceiverConfiguration
-    let store: ReceiverStore
+    let store: any ReportStore
     let committer: GroupCommit
     let reader: EntryRequestReader
     let faults: FaultInjector
@@ -99,7 +110,7 @@ final class EntryReceiver: Sendable {
     let metrics: ReceiverMetrics
     let logger: Logger
 
-    init(configuration: ReceiverConfiguration, store: ReceiverStore, metrics: ReceiverMetrics, logger: Logger) {
+    init(configuration: ReceiverConfiguration, store: any ReportStore, metrics: ReceiverMetrics, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.metrics = metrics

@@ -4,7 +4,7 @@
 /// entries of the requests that arrive meanwhile gather for the next one, so the cost of a synced
 /// commit is shared and no request is answered before its entry is durable.
 actor GroupCommit {
-    private let store: ReceiverStore
+    private let store: any ReportStore
     private let pinKeys: Bool
     private var pending: [(entry: ReceivedEntry, reply: CheckedContinuation<StoreOutcome, any Error>)] = []
     private var flushing = false
@@ -13,7 +13,7 @@ actor GroupCommit {
     /// Entries waiting for the next transaction (the store's load, shown by `GET /metrics`).
     var waiting: Int { pending.count }
 
-    init(store: ReceiverStore, pinKeys: Bool) {
+    init(store: any ReportStore, pinKeys: Bool) {
         self.store = store
         self.pinKeys = pinKeys
     }

@@ -6,8 +6,10 @@ public struct ReceiverConfiguration: Sendable {
     public var host: String
     /// 0 picks a free port; the address actually bound is reported to `onListening`.
     public var port: Int
-    /// The SQLite database that stores reports and pinned keys.
+    /// The SQLite database that stores reports and pinned keys (unless `postgres` is set).
     public var databasePath: String
+    /// The PostgreSQL database that stores reports and pinned keys instead of `databasePath`.
+    public var postgres: PostgresLocation?
     /// Keys allowed to sign, per installation. `nil`: trust on first use per installation.
     public var allowedSigners: AllowedSigners?
     /// Larger bodies are answered 413 without being read.
@@ -31,7 +33,7 @@ public struct ReceiverConfiguration: Sendable {
     }
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, databasePath: String, allowedSigners: AllowedSigners? = nil,
+        host: String = "127.0.0.1", port: Int = 8080, databasePath: String, postgres: PostgresLocation? = nil, allowedSigners: AllowedSigners? = nil,
         maxBodyBytes: Int = 1 << 20, faults: FaultInjection = FaultInjection(), tls: TLSFiles? = nil,
         limits: ConnectionLimits = ConnectionLimits(), adminToken: AdminToken? = nil
     ) {
@@ -41,6 +43,7 @@ public struct ReceiverConfiguration: Sendable {
         self.host = host
         self.port = port
         self.databasePath = databasePath
+        self.postgres = postgres
         self.allowedSigners = allowedSigners
         self.maxBodyBytes = maxBodyBytes
         self.faults = faults

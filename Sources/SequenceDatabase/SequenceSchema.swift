@@ -33,13 +33,13 @@ public enum SequenceSchema {
 
     /// A query for the missing ranges (`installation`, `first`, `last`) of the sequences that
     /// `rows` (a table or a subquery with `installation` and `sequence` columns) holds, counting
-    /// from 1, in installation and sequence order.
+    /// from 1, in installation and sequence order. Standard SQL: PostgreSQL runs it too.
     public static func gapsQuery(over rows: String) -> String {
         """
         SELECT installation, previous + 1 AS first, sequence - 1 AS last FROM (
             SELECT installation, sequence,
                    LAG(sequence, 1, 0) OVER (PARTITION BY installation ORDER BY sequence) AS previous
-            FROM \(rows))
+            FROM \(rows)) AS ordered
         WHERE sequence > previous + 1 ORDER BY installation, first
         """
     }

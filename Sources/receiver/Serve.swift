@@ -24,8 +24,14 @@ extension ReceiverCommand {
         @Option(help: "The port to listen on; 0 picks a free port.")
         var port = 8080
 
-        @Option(help: "The SQLite database that stores reports (created if absent).")
-        var db = "receiver.sqlite"
+        @Option(help: ArgumentHelp("The SQLite database that stores reports (created if absent; default receiver.sqlite).", valueName: "file"))
+        var db: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "Store reports in this PostgreSQL database instead of SQLite; the password from the URL or PGPASSWORD. Several receivers may share it.",
+                valueName: "postgres://USER@HOST:PORT/DB"))
+        var database: String?
 
         @Option(name: .customLong("allowed-signers"), help: "An OpenSSH allowed_signers file: only these keys may sign, for their installations.")
         var allowedSigners: String?
@@ -85,6 +91,16 @@ extension ReceiverCommand {
                     throw ValidationError(error.description)
                 }
             }
+            guard db == nil || database == nil else {
+                throw ValidationError("--db (SQLite) and --database (PostgreSQL) name two stores: pass one of them")
+            }
+            if let database {
+                do {
+                    _ = try PostgresLocation(url: database)
+                } catch {
+                    throw ValidationError("\(error)")
+                }
+            }
             guard (tlsCertificate == nil) == (tlsKey == nil) else {
                 throw ValidationError("--tls-certificate and --tls-key go together: pass both to serve HTTPS, or neither for HTTP")
             }
@@ -106,7 +122,8 @@ extension ReceiverCommand {
                 throw RuntimeFailure("--admin-token-file: \(error)")
             }
             let configuration = ReceiverConfiguration(
-                host: host, port: port, databasePath: db, allowedSigners: signers,
+                host: host, port: port, databasePath: db ?? "receiver.sqlite", postgres: try database.map { try PostgresLocation(url: $0) },
+                allowedSigners: signers,
                 maxBodyBytes: maxBodyBytes, faults: faults.injection,
                 tls: tlsCertificate.map { ReceiverConfiguration.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
                 limits: ConnectionLimits(
@@ -115,7 +132,8 @@ extension ReceiverCommand {
                 adminToken: adminToken)
             let trust = signers == nil ? "trust on first use" : "allowed signers \(allowedSigners!)"
             let app = try await buildApplication(configuration, logger: logger) { url in
-                print("listening on \(url) (database \(PrintableText.path(configuration.databasePath)), \(trust))")
+                let store = configuration.postgres?.description ?? PrintableText.path(configuration.databasePath)
+                print("listening on \(url) (database \(store), \(trust))")
                 fflush(nil)  // all output streams: `stdout` is a global Swift 6 cannot share
             }
             try await serve(app, limits: configuration.limits, logger: logger)

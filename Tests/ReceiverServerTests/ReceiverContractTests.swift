@@ -11,6 +11,15 @@ import SpoolProtocol
 import TestSupport
 import Testing
 
+/// The stores a receiver can run on; the contract tests run on each.
+enum StoreEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    /// A database of its own on the test process's throwaway PostgreSQL server.
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
 /// The wire contract of docs/PROTOCOL.md, answer by answer, on the in-process receiver.
 @Suite("Receiver contract")
 struct ReceiverContractTests {
@@ -33,6 +42,14 @@ struct ReceiverContractTests {
         return try SpoolEntry.make(metadata: metadata, body: bytes, signingKey: signer)
     }
 
+    func tombstone(_ sequence: UInt64, _ dropped: SequenceRange, previous: EntryDigest) throws -> SpoolEntry {
+        let body = try TombstoneBody(installation: installation, dropped: dropped, entries: 1, bytes: 1, reason: .maxBytes, limit: 1).encoded()
+        let metadata = EntryMetadata(
+            kind: .tombstone, installation: installation, sequence: sequence, created: Date(), productVersion: "1.0",
+            schema: 1, previous: previous, key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(), body: body)
+        return try SpoolEntry.make(metadata: metadata, body: body, signingKey: key)
+    }
+
     func headers(_ entry: SpoolEntry, idempotencyKey: String? = nil) -> HTTPFields {
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
@@ -42,8 +59,9 @@ struct ReceiverContractTests {
         return fields
     }
 
-    func app(_ configure: (inout ReceiverConfiguration) -> Void = { _ in }) async throws -> some ApplicationProtocol {
+    func app(_ engine: StoreEngine = .sqlite, _ configure: (inout ReceiverConfiguration) -> Void = { _ in }) async throws -> some ApplicationProtocol {
         var configuration = ReceiverConfiguration(port: 0, databasePath: temp.file("receiver-\(UUID().uuidString.prefix(6)).sqlite"))
+        if engine == .postgres { configuration.postgres = try PostgresLocation(url: try await PostgresServer.shared().createDatabase()) }
         configure(&configuration)
         return try await buildApplication(configuration, logger: Logger(label: "test"))
     }
@@ -56,10 +74,10 @@ struct ReceiverContractTests {
         return (response.status, String(buffer: response.body))
     }
 
-    @Test(.timeLimit(.minutes(1)))
-    func storesOnceAndAnswersARepeatAsSuccess() async throws {
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
+    func storesOnceAndAnswersARepeatAsSuccess(engine: StoreEngine) async throws {
         let first = try entry()
-        try await app().test(.router) { client in
+        try await app(engine).test(.router) { client in
             #expect(try await post(client, first).0 == .created)
             #expect(try await post(client, first).0 == .ok)
             let summary = try await client.execute(uri: "/summary", method: .get) { response in
@@ -72,20 +90,16 @@ struct ReceiverContractTests {
         }
     }
 
-    @Test("lost: the absent sequences tombstones declare, merged, never a stored one", .timeLimit(.minutes(1)))
-    func lostRangesAreMergedAndExcludeStoredEntries() async throws {
+    @Test("lost: the absent sequences tombstones declare, merged, never a stored one", .timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
+    func lostRangesAreMergedAndExcludeStoredEntries(engine: StoreEngine) async throws {
         let one = try entry(sequence: 1)
         let two = try entry(sequence: 2, previous: one.digest)
-        func tombstone(_ sequence: UInt64, _ dropped: SequenceRange) throws -> SpoolEntry {
-            let body = try TombstoneBody(installation: installation, dropped: dropped, entries: 1, bytes: 1, reason: .maxBytes, limit: 1).encoded()
-            let metadata = EntryMetadata(
-                kind: .tombstone, installation: installation, sequence: sequence, created: Date(), productVersion: "1.0",
-                schema: 1, previous: two.digest, key: SSHPublicKey(key.publicKey).fingerprint, request: ReplayRequest(), body: body)
-            return try SpoolEntry.make(metadata: metadata, body: body, signingKey: key)
-        }
         // Stored: 1, 2, 5, 8. Declared: 1...4 (by 5) and 3...7 (by 8).
-        let items = [one, two, try tombstone(5, SequenceRange(first: 1, last: 4)), try tombstone(8, SequenceRange(first: 3, last: 7))]
-        try await app().test(.router) { client in
+        let items = [
+            one, two, try tombstone(5, SequenceRange(first: 1, last: 4), previous: two.digest),
+            try tombstone(8, SequenceRange(first: 3, last: 7), previous: two.digest),
+        ]
+        try await app(engine).test(.router) { client in
             for item in items { #expect(try await post(client, item).0 == .created) }
             let summary = try await client.execute(uri: "/summary", method: .get) { response in
                 try JSONDecoder().decode(ReceiverSummary.self, from: Data(response.body.readableBytesView))
@@ -95,12 +109,12 @@ struct ReceiverContractTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
-    func reportsMissingSequenceRanges() async throws {
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
+    func reportsMissingSequenceRanges(engine: StoreEngine) async throws {
         let one = try entry(sequence: 1)
         let four = try entry(sequence: 4, previous: one.digest)
         let seven = try entry(sequence: 7, previous: four.digest)
-        try await app().test(.router) { client in
+        try await app(engine).test(.router) { client in
             for item in [one, four, seven] { #expect(try await post(client, item).0 == .created) }
             let summary = try await client.execute(uri: "/summary", method: .get) { response in
                 try JSONDecoder().decode(ReceiverSummary.self, from: Data(response.body.readableBytesView))
@@ -111,8 +125,8 @@ struct ReceiverContractTests {
     }
 
     /// Malformed requests: 400 with a stable code.
-    @Test(.timeLimit(.minutes(1)))
-    func answers400ForMalformedRequests() async throws {
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
+    func answers400ForMalformedRequests(engine: StoreEngine) async throws {
         let item = try entry()
         var noMetadata = headers(item)
         noMetadata[HTTPField.Name(EntryHeaders.metadata)!] = nil
@@ -130,7 +144,7 @@ struct ReceiverContractTests {
             // The request target is compared whole: a query the entry does not record is refused.
             (headers(item), "/api/telemetry?x=1", "request_mismatch"),
         ]
-        try await app().test(.router) { client in
+        try await app(engine).test(.router) { client in
             for (fields, path, code) in cases {
                 let (status, body) = try await post(client, item, headers: fields, path: path)
                 #expect(status == .badRequest, "\(code): \(body)")
@@ -140,11 +154,11 @@ struct ReceiverContractTests {
     }
 
     /// A changed body, a foreign key under TOFU, a key outside allowed_signers: 403.
-    @Test(.timeLimit(.minutes(1)))
-    func answers403ForBadOrForeignSignatures() async throws {
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
+    func answers403ForBadOrForeignSignatures(engine: StoreEngine) async throws {
         let item = try entry()
         let impostor = try entry(sequence: 2, key: Curve25519.Signing.PrivateKey(), previous: item.digest)
-        try await app().test(.router) { client in
+        try await app(engine).test(.router) { client in
             let (status, body) = try await post(client, item, body: #"{"users":2}"#)
             #expect(status == .forbidden && body.contains("signature_invalid"), "\(body)")
             #expect(try await post(client, item).0 == .created)
@@ -154,24 +168,59 @@ struct ReceiverContractTests {
         let other = Curve25519.Signing.PrivateKey()
         let signers = try AllowedSigners(
             text: AllowedSigners.line(principal: installation, namespace: SpoolEntry.namespace, key: SSHPublicKey(other.publicKey)))
-        try await app { $0.allowedSigners = signers }.test(.router) { client in
+        try await app(engine) { $0.allowedSigners = signers }.test(.router) { client in
             let (status, body) = try await post(client, item)
             #expect(status == .forbidden && body.contains("key_untrusted"), "\(body)")
             #expect(try await post(client, try entry(key: other)).0 == .created)
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
-    func answers413OverTheBodyLimitAnd409ForAnotherDigestAtTheSameSequence() async throws {
+    @Test(.timeLimit(.minutes(2)), arguments: StoreEngine.allCases)
+    func answers413OverTheBodyLimitAnd409ForAnotherDigestAtTheSameSequence(engine: StoreEngine) async throws {
         let big = try entry(body: #"{"notes":"\#(String(repeating: "x", count: 300))"}"#)
         let small = try entry(body: #"{"users":1}"#)
         let rival = try entry(body: #"{"users":3}"#)
-        try await app { $0.maxBodyBytes = 200 }.test(.router) { client in
+        try await app(engine) { $0.maxBodyBytes = 200 }.test(.router) { client in
             #expect(try await post(client, big).0 == .contentTooLarge)
             #expect(try await post(client, small).0 == .created)
             let (status, body) = try await post(client, rival)
             #expect(status == .conflict && body.contains("sequence_conflict"), "\(body)")
         }
+    }
+
+    /// The same requests to a receiver on SQLite and one on PostgreSQL: the same answers and the
+    /// same `/summary`, byte for byte.
+    @Test(.timeLimit(.minutes(2)))
+    func sqliteAndPostgresAnswerAlike() async throws {
+        let otherKey = Curve25519.Signing.PrivateKey()
+        let other = UUID().uuidString.lowercased()
+        let one = try entry(sequence: 1)
+        let two = try entry(sequence: 2, previous: one.digest)
+        let five = try entry(sequence: 5, previous: two.digest)
+        let lost = try tombstone(9, SequenceRange(first: 6, last: 7), previous: five.digest)
+        let rival = try entry(sequence: 2, body: #"{"users":9}"#, previous: one.digest)
+        let impostor = try entry(sequence: 10, key: Curve25519.Signing.PrivateKey(), previous: lost.digest)
+        let otherOne = try entry(sequence: 1, key: otherKey, installation: other)
+        let otherFour = try entry(sequence: 4, key: otherKey, installation: other, previous: otherOne.digest)
+        let requests = [five, one, two, one, lost, rival, impostor, otherFour, otherOne, otherFour]
+        var answers: [StoreEngine: (statuses: [HTTPResponse.Status], summary: String)] = [:]
+        for engine in StoreEngine.allCases {
+            answers[engine] = try await app(engine).test(.router) { client in
+                var statuses: [HTTPResponse.Status] = []
+                for request in requests { statuses.append(try await post(client, request).0) }
+                let summary = try await client.execute(uri: "/summary", method: .get) { String(buffer: $0.body) }
+                return (statuses, summary)
+            }
+        }
+        let sqlite = try #require(answers[.sqlite])
+        let postgres = try #require(answers[.postgres])
+        #expect(sqlite.statuses == [.created, .created, .created, .ok, .created, .conflict, .forbidden, .created, .created, .ok])
+        #expect(postgres.statuses == sqlite.statuses)
+        #expect(postgres.summary == sqlite.summary)
+        let summary = try JSONDecoder().decode(ReceiverSummary.self, from: Data(sqlite.summary.utf8))
+        #expect(summary.installations == 2 && summary.reports == 5)
+        #expect(summary.byInstallation.first { $0.installation == installation }?.missing == [.init(first: 3, last: 4), .init(first: 8, last: 8)])
+        #expect(summary.byInstallation.first { $0.installation == installation }?.lost == [.init(first: 6, last: 7)])
     }
 
     @Test(.timeLimit(.minutes(1)))

@@ -9,7 +9,7 @@ import Testing
 struct ReceiverMetricsTests {
     /// The SQLite store, reporting a pool as a pooled engine would.
     struct PooledStore: ReportStore, StorePoolReporting {
-        let store: ReceiverStore
+        let store: SQLiteReportStore
         func store(_ entries: [ReceivedEntry], pinKeys: Bool) async throws -> [StoreOutcome] { try await store.store(entries, pinKeys: pinKeys) }
         func summary() async throws -> ReceiverSummary { try await store.summary() }
         func latestReports() async throws -> [StoredReport] { try await store.latestReports() }
@@ -22,7 +22,7 @@ struct ReceiverMetricsTests {
     @Test(.timeLimit(.minutes(1)))
     func aPooledStoreReportsItsConnections() async throws {
         let temp = try TemporaryDirectory()
-        let store = try ReceiverStore(path: temp.file("r.sqlite"))
+        let store = try SQLiteReportStore(path: temp.file("r.sqlite"))
         let plain = String(decoding: try await ReceiverMetrics().exposition(store: store, queueDepth: 2), as: UTF8.self)
         #expect(plain.contains("receiver_store_queue_depth 2.0\n"))
         #expect(!plain.contains("receiver_store_pool_connections"), "SQLite has no pool to show")

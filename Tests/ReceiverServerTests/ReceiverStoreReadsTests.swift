@@ -39,7 +39,7 @@ struct ReceiverStoreReadsTests {
 
     @Test(.timeLimit(.minutes(1)))
     func readsSelectPageAndSkipTombstones() async throws {
-        let store = try ReceiverStore(path: temp.file("r.sqlite"))
+        let store = try SQLiteReportStore(path: temp.file("r.sqlite"))
         let (a, b) = (UUID().uuidString.lowercased(), UUID().uuidString.lowercased())
         let before = Date().timeIntervalSince1970
         #expect(try await store.store(try entries(a, reports: 3) + entries(b, reports: 2), pinKeys: false).allSatisfy { $0 == .stored })

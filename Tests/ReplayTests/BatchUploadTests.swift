@@ -86,13 +86,13 @@ struct BatchUploadTests {
         #expect(sent.status == 1, "\(sent.stdout)\(sent.stderr)")
         #expect(sent.stderr.contains("[sequence_gap_ledger]"), "\(sent.stderr)")
         #expect(sent.stdout.contains("2 entries: 2 delivered"), "\(sent.stdout)")
-        #expect(try receiver.reports().map(\.sequence).sorted() == [1, 2, 3, 5, 6])
+        #expect(try await receiver.reports().map(\.sequence).sorted() == [1, 2, 3, 5, 6])
 
         // The missing batch closes the gap: the folder holding all three verifies and uploads clean.
         _ = try site.export("--from", "4")
         let all = try site.uploader(["upload", site.work.file("media"), "--endpoint", receiver.url])
         #expect(all.status == 0, "\(all.stdout)\(all.stderr)")
-        #expect(try receiver.reports().map(\.sequence).sorted() == [1, 2, 3, 4, 5, 6])
+        #expect(try await receiver.reports().map(\.sequence).sorted() == [1, 2, 3, 4, 5, 6])
         #expect(try site.uploader(["verify", site.work.file("media")]).status == 0)
         await receiver.stop()
     }
@@ -144,7 +144,7 @@ struct BatchUploadTests {
         #expect(upload.status == 1, "\(upload.stdout)")
         #expect(upload.stderr.contains("[sequence_fork]"), "\(upload.stderr)")
         #expect(upload.stdout.contains("1 quarantined"), "\(upload.stdout)")
-        #expect(try receiver.reports().count == 4)
+        #expect(try await receiver.reports().count == 4)
         #expect(try await receiver.summary().requests.total == 4, "the fork was sent")
         #expect(try site.status().counts["quarantined"] == 1)
         await receiver.stop()

@@ -73,7 +73,7 @@ struct HostileEndpointTests {
         #expect(waiting.status == 75, "a run without --now sent the parked entry: \(waiting.stdout)")
         let now = try await upload(spool, to: failing.url, ["--retry-cap", "3600", "--max-wait", "1", "--now"])
         #expect(now.status == 0, "\(now.stdout)\(now.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: failing)
+        try await expectStoredExactlyOnce(spool, receiver: failing)
         await failing.stop()
     }
 

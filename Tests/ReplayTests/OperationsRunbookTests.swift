@@ -73,7 +73,7 @@ struct OperationsRunbookTests {
         }
 
         // Three reports were spooled and delivered: the receiver holds each once.
-        let stored = try receiver.reports()
+        let stored = try await receiver.reports()
         #expect(stored.count == 3)
         #expect(Set(stored.map(\.digest)).count == 3)
         // The ack freed every delivered entry, and the spool still verifies clean.

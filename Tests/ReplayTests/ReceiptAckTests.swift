@@ -109,7 +109,7 @@ struct ReceiptAckTests {
         #expect(again.stdout.hasPrefix("freed 2 entries (4...5), "), "\(again.stdout)")
         #expect(try loop.sequences() == [])
         #expect(try loop.spooler("verify").status == 0)
-        let stored = try receiver.reports()
+        let stored = try await receiver.reports()
         #expect(stored.map(\.sequence).sorted() == [1, 2, 3, 4, 5])
     }
 

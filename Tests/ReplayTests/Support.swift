@@ -90,11 +90,12 @@ final class ReceiverProcess: @unchecked Sendable {
     let url: String
     let databasePath: String
 
-    init(in directory: TemporaryDirectory, arguments: [String] = []) async throws {
+    /// - Parameter postgres: the URL of a PostgreSQL database to store in (`--database`); `nil`: a new SQLite file.
+    init(in directory: TemporaryDirectory, arguments: [String] = [], postgres: String? = nil) async throws {
         databasePath = directory.file("receiver-\(UUID().uuidString.prefix(8)).sqlite")
         child = try ChildProcess(
             Command.product("receiver"),
-            ["serve", "--host", "127.0.0.1", "--port", "0", "--db", databasePath] + arguments,
+            ["serve", "--host", "127.0.0.1", "--port", "0"] + (postgres.map { ["--database", $0] } ?? ["--db", databasePath]) + arguments,
             outputIn: directory.path)
         let deadline = Date().addingTimeInterval(60)
         var found: String?
@@ -123,8 +124,8 @@ final class ReceiverProcess: @unchecked Sendable {
     }
 
     /// The stored reports, read from the receiver's database.
-    func reports() throws -> [ReceiverStore.StoredReport] {
-        try ReceiverStore(path: databasePath).reports()
+    func reports() async throws -> [StoredReport] {
+        try await SQLiteReportStore(path: databasePath).reports(installation: nil, receivedSince: nil, after: 0, limit: .max)
     }
 
     func stop() async {
@@ -153,8 +154,8 @@ func runUploader(_ arguments: [String], in directory: TemporaryDirectory, enviro
 }
 
 /// Asserts that the receiver stored each of `spool`'s entries exactly once, byte for byte.
-func expectStoredExactlyOnce(_ spool: TestSpool, receiver: ReceiverProcess, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let stored = try receiver.reports()
+func expectStoredExactlyOnce(_ spool: TestSpool, receiver: ReceiverProcess, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let stored = try await receiver.reports()
     #expect(stored.count == spool.entries.count, "stored \(stored.count) reports for \(spool.entries.count) entries", sourceLocation: sourceLocation)
     let byDigest = Dictionary(grouping: stored, by: \.digest)
     for entry in spool.entries {

@@ -41,7 +41,7 @@ struct UploadEndToEndTests {
         let first = try await upload(spool, to: receiver)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("40 entries: 40 delivered"), "\(first.stdout)")
-        try expectStoredExactlyOnce(spool, receiver: receiver)
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
         let summary = try await receiver.summary()
         #expect(summary.installations == 2)
         #expect(summary.reports == 40)
@@ -69,7 +69,7 @@ struct UploadEndToEndTests {
         // --memory 0: every entry is read and verified again before each attempt.
         let result = try await upload(spool, to: receiver, ["--retry-base", "0.01", "--retry-cap", "0.1", "--max-attempts", "60", "--memory", "0"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: receiver)
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
         #expect((try await receiver.summary().requests.byStatus["500"] ?? 0) > 0, "no failure was injected")
         await receiver.stop()
     }
@@ -81,7 +81,7 @@ struct UploadEndToEndTests {
         let receiver = try await ReceiverProcess(in: temp, arguments: ["--drop-rate", "0.3"])
         let result = try await upload(spool, to: receiver, ["--retry-base", "0.01", "--retry-cap", "0.1", "--max-attempts", "60"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: receiver)
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
         #expect(try await receiver.summary().requests.dropped > 0, "no connection was dropped")
         await receiver.stop()
     }
@@ -96,7 +96,7 @@ struct UploadEndToEndTests {
         let ledgerPath = temp.file("ledger.sqlite")
         let result = try await upload(spool, to: receiver, ledger: ledgerPath, ["--retry-base", "0.01", "--retry-cap", "30", "--concurrency", "1"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: receiver)
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
         let ledger = try Ledger(path: ledgerPath, readOnly: true)
         let delayed = try spool.entries.map { try ledger.attempts(digest: $0.digest) }.filter { $0.count > 1 }
         try #require(delayed.count == 1, "expected one entry to be retried, got \(delayed)")
@@ -131,7 +131,7 @@ struct UploadEndToEndTests {
         // Once the cause is fixed, --retry-rejected sends the dead letters again.
         let retried = try await upload(spool, to: healthy, ["--retry-rejected"])
         #expect(retried.status == 0, "\(retried.stdout)\(retried.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: healthy)
+        try await expectStoredExactlyOnce(spool, receiver: healthy)
         #expect(try await self.status().counts["delivered"] == 4)
         await healthy.stop()
     }
@@ -156,7 +156,7 @@ struct UploadEndToEndTests {
         let healthy = try await ReceiverProcess(in: temp)
         let recovered = try await upload(spool, to: healthy, ["--retry-base", "0.05", "--retry-cap", "2"])
         #expect(recovered.status == 0, "\(recovered.stdout)\(recovered.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: healthy)
+        try await expectStoredExactlyOnce(spool, receiver: healthy)
         await healthy.stop()
     }
 
@@ -316,7 +316,7 @@ struct UploadEndToEndTests {
         #expect(stored < count, "everything was delivered before the last kill")
         let final = try await runUploader(arguments, in: temp)
         #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: receiver)
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
         let summary = try await receiver.summary()
         #expect(summary.reports == count && summary.byInstallation.first?.missing == [])
         let status = try await status(ledger: ledger)
@@ -378,7 +378,7 @@ struct UploadEndToEndTests {
         }
         let delivered = try await upload(spool, to: receiver)
         #expect(delivered.status == 0, "\(delivered.stdout)\(delivered.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: receiver)
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
         await receiver.stop()
     }
 
@@ -404,7 +404,7 @@ struct UploadEndToEndTests {
 
         let trusted = try await upload(spool, to: receiver, ["--ca-file", certificates.caFile])
         #expect(trusted.status == 0, "\(trusted.stdout)\(trusted.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: receiver)
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
         await receiver.stop()
     }
 

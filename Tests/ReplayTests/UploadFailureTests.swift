@@ -92,7 +92,7 @@ struct UploadFailureTests {
         #expect(delivered.status == 0, "\(delivered.stdout)\(delivered.stderr)")
         #expect(delivered.stdout.hasPrefix("12 entries: 12 delivered"), "\(delivered.stdout)")
         #expect(delivered.stderr.isEmpty, "\(delivered.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: receiver)
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
         await receiver.stop()
     }
 
@@ -131,7 +131,7 @@ struct UploadFailureTests {
 
         let trusted = try await upload(spool, endpoint: receiver.url, ["--ca-file", certificates.caFile, "--now"])
         #expect(trusted.status == 0, "\(trusted.stdout)\(trusted.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: receiver)
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
         await receiver.stop()
     }
 
@@ -149,7 +149,7 @@ struct UploadFailureTests {
         #expect(try await healthy.summary().requests.total == 0)
         let now = try await upload(healthy, spool: spool, ["--now", "--max-wait", "0"])
         #expect(now.status == 0, "\(now.stdout)\(now.stderr)")
-        try expectStoredExactlyOnce(spool, receiver: healthy)
+        try await expectStoredExactlyOnce(spool, receiver: healthy)
         await healthy.stop()
     }
 
