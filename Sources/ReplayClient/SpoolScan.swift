@@ -16,6 +16,15 @@ public struct SpoolScan: Sendable {
         public var entry: SpoolEntry?
         /// The folder holding the entry's files: the spool, or its batch folder.
         public var folder: String
+
+        public init(name: EntryName, digest: EntryDigest, key: SSHPublicKey, productVersion: String, entry: SpoolEntry?, folder: String) {
+            self.name = name
+            self.digest = digest
+            self.key = key
+            self.productVersion = productVersion
+            self.entry = entry
+            self.folder = folder
+        }
     }
 
     /// An entry that must never be sent.
