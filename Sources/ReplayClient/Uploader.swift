@@ -36,7 +36,10 @@ public final class Uploader: Sendable {
     public func run(directory: String, trust: TrustSource, progress: (any UploadProgress)? = nil) async throws -> (UploadSummary, SpoolScan) {
         let start = Date()
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
-        let scan = ScanHandOff(directory: directory, trust: trust, ledger: ledger, options: options, start: start) { sink.yield(.scan($0)) }
+        let budget = SendBudget(limit: options.keepBytes)
+        let scan = ScanHandOff(directory: directory, trust: trust, ledger: ledger, options: options, budget: budget, start: start) {
+            sink.yield(.scan($0))
+        }
         var summary = UploadSummary()
         var schedule = SendSchedule(concurrency: options.concurrency)
         var flush = LedgerFlushPolicy(ledger: ledger)
@@ -99,7 +102,10 @@ public final class Uploader: Sendable {
                         verification = outcome
                         summary.count(outcome)
                         scanned = Date()
-                    case .attempted(let work, var record):
+                    case .attempted(var work, var record):
+                        // A retry reads and verifies the entry again: only entries not sent yet wait in memory.
+                        if let entry = work.entry { budget.give(back: entry) }
+                        work.entry = nil
                         judge(&record, work: work, health: &health, entriesToSend: toSend)
                         summary.count(record)
                         schedule.finished(work, record: record)
