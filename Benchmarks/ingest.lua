@@ -1,6 +1,6 @@
 -- wrk script for Benchmarks/ingest.sh: each thread sends its share of the pre-built signed entry
--- requests (lines of `spool-bench-fixture requests`), each once ("once": only new entries, the
--- thread stops when its share is sent) or over and over ("cycle": duplicates once stored).
+-- requests (lines of `spool-bench-fixture requests`) in turn, starting over at the end ("cycle":
+-- duplicates from then on), or stops at the end ("once"; wrk still runs for its duration).
 --   wrk ... -s ingest.lua URL -- FILE THREADS once|cycle
 local counter = 0
 

@@ -25,7 +25,7 @@ printf '%-9s %-10s %-13s %-10s %-13s\n' entries "verify s" "verify MiB" "upload 
 for n in $SIZES; do
     spool="$WORK/spool-$n"
     mkdir -p "$spool"
-    (cd "$WORK/spool" && ls | grep -E '\.json\.gz(\.sig)?$' | sort | head -n $((2 * n)) | xargs ln -t "$spool")
+    (cd "$WORK/spool" && ls | grep -E '\.json\.gz(\.sig)?$' | sort | sed -n "1,$((2 * n))p" | xargs ln -t "$spool")
     sync
     verify=("$BIN/spooler" verify --spool "$spool" --allowed-signers "$WORK/allowed_signers")
     "${verify[@]}" >/dev/null

@@ -50,7 +50,7 @@ kib=$(cut -d' ' -f2 "$WORK/runs" | bench_max)
 
 # The baseline: one curl process per entry, the same body and headers, against a fresh receiver.
 bench_receiver "$WORK/receiver-curl.sqlite"
-ls "$WORK"/curl/*.headers | sort | head -n "$CURL_SAMPLE" >"$WORK/curl-sample"
+find "$WORK/curl" -name "*.headers" | sort | sed -n "1,${CURL_SAMPLE}p" >"$WORK/curl-sample"
 start=$(date +%s.%N)
 while read -r headers; do
     curl -s -o /dev/null --fail -X POST -H @"$headers" --data-binary @"${headers%.headers}.body" "$URL/api/telemetry"

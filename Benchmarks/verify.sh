@@ -28,7 +28,7 @@ prefix_spool() {
     local dir="$WORK/spool-$1"
     if [ "$1" -eq "$COUNT" ]; then echo "$WORK/spool"; return; fi
     mkdir -p "$dir"
-    (cd "$WORK/spool" && ls | grep -E '\.json\.gz(\.sig)?$' | sort | head -n $((2 * $1)) | xargs ln -t "$dir")
+    (cd "$WORK/spool" && ls | grep -E '\.json\.gz(\.sig)?$' | sort | sed -n "1,$((2 * $1))p" | xargs ln -t "$dir")
     echo "$dir"
 }
 
@@ -54,7 +54,7 @@ done
 
 # The stock pipeline on the first SAMPLE entries of the largest spool, scaled to entries/s.
 ID=$(cut -d' ' -f1 "$WORK/allowed_signers")
-(cd "$WORK/spool" && ls | grep -E '\.json\.gz$' | sort | head -n "$SAMPLE") >"$WORK/sample"
+(cd "$WORK/spool" && ls | grep -E '\.json\.gz$' | sort | sed -n "1,${SAMPLE}p") >"$WORK/sample"
 start=$(date +%s.%N)
 while read -r f; do
     gzip -t "$WORK/spool/$f"

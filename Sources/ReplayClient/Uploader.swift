@@ -58,7 +58,9 @@ public final class Uploader: Sendable {
             throw error
         }
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            // Discarding: a finished attempt's task is freed at once (an ordinary group keeps every
+            // finished child until its result is awaited, about 13 KB each).
+            try await withThrowingDiscardingTaskGroup { group in
                 var events = events.makeAsyncIterator()
                 while true {
                     // A paused endpoint gets no new request; the run ends once those in flight are back.

@@ -31,7 +31,7 @@ extension UploaderCommand {
         var endpoint: String
 
         @Option(help: "Requests in flight at most.")
-        var concurrency = 8
+        var concurrency = 16
 
         @Option(
             name: .customLong("max-wait"),

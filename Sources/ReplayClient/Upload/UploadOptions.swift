@@ -17,7 +17,7 @@ public struct UploadOptions: Sendable {
     public var ignoreSchedule = false
 
     public init(
-        endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
+        endpoint: URL, concurrency: Int = 16, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
         keepBytes: Int = 16 << 20
     ) {
         self.keepBytes = keepBytes
