@@ -77,7 +77,7 @@ extension UploaderCommand {
             help: ArgumentHelp(
                 "Verified entries waiting to be sent take at most this many MiB: verification waits for sending to catch up, and each entry is sent exactly as verified.",
                 valueName: "MiB"))
-        var memory = 16
+        var memory = 8
 
         @Flag(name: .customLong("retry-rejected"), help: "Send rejected entries (dead letters) again, once their cause is fixed; attempts count from zero.")
         var retryRejected = false

@@ -18,7 +18,7 @@ public struct UploadOptions: Sendable {
 
     public init(
         endpoint: URL, concurrency: Int = 16, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
-        keepBytes: Int = 16 << 20
+        keepBytes: Int = 8 << 20
     ) {
         self.keepBytes = keepBytes
         self.endpoint = endpoint
