@@ -69,7 +69,8 @@ func writeRequests(file: String, count: Int) throws {
         let entry = try SpoolEntry.make(metadata: metadata, body: bytes, signingKey: key)
         previous = entry.digest
         let request = EntryRequest(entry: entry)
-        out += ([request.method, request.path] + request.headers.flatMap { [$0.name, $0.value] } + [String(decoding: request.body, as: UTF8.self)])
+        out +=
+            ([request.method, request.path] + request.headers.flatMap { [$0.name, $0.value] } + [String(decoding: request.body, as: UTF8.self)])
             .joined(separator: "\t") + "\n"
     }
     try Data(out.utf8).write(to: URL(fileURLWithPath: file))
