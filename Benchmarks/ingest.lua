@@ -1,7 +1,8 @@
 -- wrk script for Benchmarks/ingest.sh: each thread sends its share of the pre-built signed entry
 -- requests (lines of `spool-bench-fixture requests`) in turn, starting over at the end ("cycle":
 -- duplicates from then on), or stops at the end ("once"; wrk still runs for its duration).
---   wrk ... -s ingest.lua URL -- FILE THREADS once|cycle
+-- Only the first LIMIT lines are used (the duplicates run: those already stored).
+--   wrk ... -s ingest.lua URL -- FILE THREADS once|cycle LIMIT
 local counter = 0
 
 function setup(thread)
@@ -10,10 +11,11 @@ function setup(thread)
 end
 
 function init(args)
-  file, threads, mode = args[1], tonumber(args[2]), args[3]
+  file, threads, mode, limit = args[1], tonumber(args[2]), args[3], tonumber(args[4])
   requests = {}
   local n = 0
   for line in io.lines(file) do
+    if n >= limit then break end
     if n % threads == id then
       local fields = {}
       for field in string.gmatch(line, "[^\t]+") do fields[#fields + 1] = field end
