@@ -199,7 +199,11 @@ let package = Package(
         // Benchmarks
         .executableTarget(
             name: "spool-bench-fixture",
-            dependencies: ["SpoolFormat", "SpoolProtocol", "SpoolStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ReplayClient", "SpoolFormat", "SpoolProtocol", "SpoolStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/spool-bench-fixture",
             swiftSettings: swiftSettings
         ),

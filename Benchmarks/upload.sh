@@ -1,81 +1,71 @@
 #!/usr/bin/env bash
-# Upload benchmark: the release `uploader` against the release `receiver` on 127.0.0.1, and a
-# `curl` loop posting the same entries with the same headers, in the same run.
+# Upload: the release `uploader` against the release `receiver` on 127.0.0.1, end to end as a
+# user runs it (verification of the whole spool, durable ledger, requests, ledger updates), and
+# in the same run a `curl` loop posting the same entries with the same headers (one curl process
+# per entry, the baseline), each against a fresh receiver.
 #
-#   Benchmarks/upload.sh [COUNT] [CONCURRENCY]      (defaults: 10000 entries, concurrency 8)
+#   Benchmarks/upload.sh [COUNT] [CONCURRENCY] [RUNS] [CURL_SAMPLE]    (defaults: 10000 default 3 1000)
 #
-# Prints entries/s for both, their ratio, and the uploader's peak RSS (GNU time -v).
-# The ledger is durable: SQLite WAL with synchronous=FULL, attempts committed in batches.
-set -euo pipefail
-
+# CONCURRENCY "default" uses the uploader's default. Prints the machine and build; per run the
+# uploader's time, its own counters (scan and verify seconds), CPU of uploader and receiver and
+# peak RSS; the median; the curl loop's rate on its first CURL_SAMPLE entries; the ratio.
+# Writes Benchmarks/results/upload-*.csv. About 1.5 minutes with the defaults on 2 quiet cores
+# once the build is up to date.
+. "$(dirname "$0")/lib.sh"
 COUNT=${1:-10000}
-CONCURRENCY=${2:-8}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SCRATCH=${SCRATCH:-$ROOT/.build-replay}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/upload-bench-XXXXXX")
-RECEIVER_PID=""
-cleanup() {
-    if [ -n "$RECEIVER_PID" ]; then kill "$RECEIVER_PID" 2>/dev/null || true; wait "$RECEIVER_PID" 2>/dev/null || true; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+CONCURRENCY=${2:-default}
+RUNS=${3:-3}
+CURL_SAMPLE=${4:-1000}
+[ "$CURL_SAMPLE" -gt "$COUNT" ] && CURL_SAMPLE=$COUNT
 
-if [ ! -x /usr/bin/time ]; then
-    echo "installing GNU time for the peak RSS" >&2
-    apt-get install -y time >/dev/null
-fi
+bench_init upload
+bench_build uploader receiver spool-bench-fixture
 
-echo "building release products (scratch path $SCRATCH)" >&2
-for product in uploader receiver spool-bench-fixture; do
-    swift build -c release --scratch-path "$SCRATCH" --product "$product" >/dev/null
+echo "writing $COUNT entries with the spool writer (and the same requests for curl)" >&2
+"$BIN/spool-bench-fixture" "$WORK/spool" "$WORK/state" "$COUNT" "$WORK/curl" >/dev/null
+sync
+
+concurrency=()
+[ "$CONCURRENCY" != default ] && concurrency=(--concurrency "$CONCURRENCY")
+bench_csv run entries seconds entries_per_s peak_kib uploader_cpu_s receiver_cpu_s scan_s verify_s
+printf '%-4s %-8s %-10s %-9s %-13s %-14s %-9s\n' run "wall s" entries/s "RSS MiB" "uploader CPU" "receiver CPU" "verify s"
+: >"$WORK/runs"
+for run in $(seq "$RUNS"); do
+    bench_receiver "$WORK/receiver-$run.sqlite"
+    read -r secs kib user sys < <(bench_time "$WORK/uploader.json" "$BIN/uploader" upload "$WORK/spool" --endpoint "$URL" \
+        --ledger "$WORK/ledger-$run.sqlite" --json "${concurrency[@]}")
+    receiver_cpu=$(bench_cpu "$RECEIVER_PID")
+    stored=$(bench_stored)
+    bench_stop_receiver
+    [ "$stored" = "$COUNT" ] || { echo "the receiver stored $stored of $COUNT entries"; cat "$WORK/uploader.json"; exit 1; }
+    scan=$(sed -n 's/.*"scanSeconds" *: *\([0-9.e-]*\).*/\1/p' "$WORK/uploader.json")
+    verified=$(sed -n 's/.*"verifySeconds" *: *\([0-9.e-]*\).*/\1/p' "$WORK/uploader.json")
+    rate=$(calc "$COUNT / $secs")
+    echo "$rate $kib" >>"$WORK/runs"
+    bench_csv "$run" "$COUNT" "$secs" "$rate" "$kib" "$(calc "$user + $sys")" "$receiver_cpu" "$scan" "$verified"
+    printf '%-4s %-8.2f %-10.0f %-9.1f %-13s %-14s %-9s\n' "$run" "$secs" "$rate" "$(calc "$kib / 1024")" "$(calc "$user + $sys") s" "$receiver_cpu s" "$verified"
 done
-BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+rate=$(cut -d' ' -f1 "$WORK/runs" | bench_median)
+kib=$(cut -d' ' -f2 "$WORK/runs" | bench_max)
 
-echo "writing $COUNT entries" >&2
-"$BIN/spool-bench-fixture" "$WORK/spool" "$WORK/state" "$COUNT" "$WORK/curl" >&2
-
-start_receiver() { # $1: database
-    "$BIN/receiver" serve --host 127.0.0.1 --port 0 --db "$1" > "$WORK/receiver.out" 2>&1 &
-    RECEIVER_PID=$!
-    for _ in $(seq 1 200); do
-        URL=$(grep -o 'http://[0-9.:]*' "$WORK/receiver.out" || true)
-        [ -n "$URL" ] && return 0
-        sleep 0.05
-    done
-    echo "receiver did not start: $(cat "$WORK/receiver.out")" >&2
-    exit 1
-}
-stop_receiver() {
-    kill "$RECEIVER_PID"; wait "$RECEIVER_PID" 2>/dev/null || true; RECEIVER_PID=""
-}
-stored() { curl -s "$URL/summary" | sed -n 's/.*"reports":\([0-9]*\).*/\1/p'; }
-now() { date +%s.%N; }
-
-# 1. The uploader (verify + ledger + HTTP), timed end to end as a user runs it.
-start_receiver "$WORK/receiver-uploader.sqlite"
-/usr/bin/time -v -o "$WORK/time.txt" "$BIN/uploader" upload "$WORK/spool" --endpoint "$URL" \
-    --ledger "$WORK/ledger.sqlite" --concurrency "$CONCURRENCY" > "$WORK/uploader.out"
-cat "$WORK/uploader.out"
-UPLOADER_SECONDS=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$WORK/time.txt")
-PEAK_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
-UPLOADER_STORED=$(stored)
-stop_receiver
-
-# 2. A curl loop: one curl per entry, the same body and headers, against a fresh receiver.
-start_receiver "$WORK/receiver-curl.sqlite"
-CURL_START=$(now)
-for headers in "$WORK"/curl/*.headers; do
+# The baseline: one curl process per entry, the same body and headers, against a fresh receiver.
+bench_receiver "$WORK/receiver-curl.sqlite"
+find "$WORK/curl" -name "*.headers" | sort | sed -n "1,${CURL_SAMPLE}p" >"$WORK/curl-sample"
+start=$(date +%s.%N)
+while read -r headers; do
     curl -s -o /dev/null --fail -X POST -H @"$headers" --data-binary @"${headers%.headers}.body" "$URL/api/telemetry"
-done
-CURL_END=$(now)
-CURL_STORED=$(stored)
-stop_receiver
+done <"$WORK/curl-sample"
+end=$(date +%s.%N)
+curl_stored=$(bench_stored)
+bench_stop_receiver
+[ "$curl_stored" = "$CURL_SAMPLE" ] || { echo "the curl loop stored $curl_stored of $CURL_SAMPLE entries"; exit 1; }
+curl_rate=$(calc "$CURL_SAMPLE / ($end - $start)")
+bench_csv curl "$CURL_SAMPLE" "$(calc "$end - $start")" "$curl_rate" "" "" "" "" ""
 
-CURL_SECONDS=$(awk -v a="$CURL_START" -v b="$CURL_END" 'BEGIN { print b - a }')
-awk -v n="$COUNT" -v u="$UPLOADER_SECONDS" -v c="$CURL_SECONDS" -v kb="$PEAK_KB" -v us="$UPLOADER_STORED" -v cs="$CURL_STORED" -v conc="$CONCURRENCY" 'BEGIN {
-    printf "entries:            %d (stored: uploader %d, curl %d)\n", n, us, cs
-    printf "uploader:           %.2f s, %.0f entries/s (concurrency %d, verify + durable ledger included)\n", u, n / u, conc
-    printf "curl loop:          %.2f s, %.0f entries/s\n", c, n / c
-    printf "ratio:              %.1fx\n", (n / u) / (n / c)
-    printf "uploader peak RSS:  %.1f MiB\n", kb / 1024
-}'
+echo
+printf '%-58s %10s\n' pipeline entries/s
+printf '%-58s %10.0f\n' "uploader upload, $COUNT entries (median of $RUNS)" "$rate"
+printf '%-58s %10.0f\n' "curl loop, first $CURL_SAMPLE entries" "$curl_rate"
+printf '%-58s %9.1fx\n' ratio "$(calc "$rate / $curl_rate")"
+printf '%-58s %10.1f\n' "uploader peak RSS, MiB (largest of $RUNS)" "$(calc "$kib / 1024")"
+echo "CSV: ${CSV#"$ROOT"/}"

@@ -1,32 +1,45 @@
-// Writes a spool of N entries for Benchmarks/upload.sh, and the same entries as curl inputs.
+// Inputs for the benchmarks in Benchmarks/, made with the project's own writers:
+//
+//   spool-bench-fixture SPOOL STATE COUNT [CURL_DIR]   a spool of COUNT entries (the spool writer),
+//                                                      and the same requests as curl inputs
+//   spool-bench-fixture requests FILE COUNT            COUNT signed entry requests of one new
+//                                                      installation, one per line, for wrk
+//   spool-bench-fixture ledger LEDGER COUNT            a ledger holding COUNT delivered entries
+import Crypto
 import Foundation
 import Logging
+import ReplayClient
 import SpoolFormat
 import SpoolProtocol
 import SpoolStore
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: spool-bench-fixture SPOOL STATE COUNT [CURL_DIR]\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            """
+            usage: spool-bench-fixture SPOOL STATE COUNT [CURL_DIR]
+                   spool-bench-fixture requests FILE COUNT
+                   spool-bench-fixture ledger LEDGER COUNT
+
+            """.utf8))
     exit(2)
 }
 
-let arguments = CommandLine.arguments
-guard arguments.count == 4 || arguments.count == 5, let count = Int(arguments[3]), count > 0 else { usage() }
-let spool = arguments[1]
-let statePath = arguments[2]
-let curlDirectory = arguments.count == 5 ? arguments[4] : nil
+/// A body the size of a typical daily report (about 1 KiB of compact JSON).
+func body(_ index: Int) -> [UInt8] {
+    let filler = String(repeating: "x", count: 900)
+    return Array(#"{"index":\#(index),"kind":"benchmark","users":\#(index % 97),"notes":"\#(filler)"}"#.utf8)
+}
 
-do {
+/// Writes a spool with the real `SpoolWriter` (every entry durable, as `collect` writes it).
+func writeSpool(spool: String, statePath: String, count: Int, curlDirectory: String?) throws {
     try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
     let state = StateDirectory(path: statePath)
     let identity = state.hasIdentity ? try state.loadIdentity() : try state.createIdentity()
     let writer = try SpoolWriter(spool: spool, state: state, identity: identity, logger: Logger(label: "spool-bench-fixture"))
     if let curlDirectory { try FileManager.default.createDirectory(atPath: curlDirectory, withIntermediateDirectories: true) }
     for index in 0..<count {
-        // A body the size of a typical daily report (about 1 KiB of compact JSON).
-        let filler = String(repeating: "x", count: 900)
-        let body = Array(#"{"index":\#(index),"kind":"benchmark","users":\#(index % 97),"notes":"\#(filler)"}"#.utf8)
-        let (entry, _) = try writer.append(body: body, productVersion: "1.2.3", schema: 1)
+        let (entry, _) = try writer.append(body: body(index), productVersion: "1.2.3", schema: 1)
         if let curlDirectory {
             let stem = curlDirectory + "/" + entry.name.stem
             try Data(entry.body).write(to: URL(fileURLWithPath: stem + ".body"))
@@ -36,6 +49,70 @@ do {
         }
     }
     print("wrote \(count) entries for installation \(identity.installation) to \(spool)")
+}
+
+/// Signed requests of distinct entries (one chain of a new installation), without a spool: one
+/// line each, tab-separated: method, path, then header name and value pairs, then the body
+/// (compact JSON, so no tab or newline). Benchmarks/ingest.lua reads them.
+func writeRequests(file: String, count: Int) throws {
+    let key = Curve25519.Signing.PrivateKey()
+    let publicKey = SSHPublicKey(key.publicKey)
+    let installation = UUID().uuidString.lowercased()
+    var previous = EntryDigest.genesis
+    var out = ""
+    out.reserveCapacity(count * 2_000)
+    for index in 0..<count {
+        let bytes = body(index)
+        let metadata = EntryMetadata(
+            kind: .report, installation: installation, sequence: UInt64(index + 1), created: Date(), productVersion: "1.2.3",
+            schema: 1, previous: previous, key: publicKey.fingerprint, request: ReplayRequest(), body: bytes)
+        let entry = try SpoolEntry.make(metadata: metadata, body: bytes, signingKey: key)
+        previous = entry.digest
+        let request = EntryRequest(entry: entry)
+        out +=
+            ([request.method, request.path] + request.headers.flatMap { [$0.name, $0.value] } + [String(decoding: request.body, as: UTF8.self)])
+            .joined(separator: "\t") + "\n"
+    }
+    try Data(out.utf8).write(to: URL(fileURLWithPath: file))
+    print("wrote \(count) requests for installation \(installation) to \(file)")
+}
+
+/// Fills a ledger through its own API, as upload runs would: entries registered in batches,
+/// then one delivered attempt each.
+func fillLedger(path: String, count: Int) throws {
+    let ledger = try Ledger(path: path)
+    let key = SSHPublicKey(Curve25519.Signing.PrivateKey().publicKey)
+    let installation = UUID().uuidString.lowercased()
+    let batch = 10_000
+    var start = 0
+    while start < count {
+        let accepted = (start..<min(start + batch, count)).map { index in
+            SpoolScan.Accepted(
+                name: EntryName(installation: installation, sequence: UInt64(index + 1)),
+                digest: EntryDigest(SHA256.hash(data: Array("entry \(index)".utf8))), key: key, productVersion: "1.2.3",
+                entry: nil, folder: "/spool")
+        }
+        let registration = try ledger.register(accepted: accepted, pins: start == 0 ? [installation: key] : [:])
+        let now = Date()
+        try ledger.record(registration.work.map { Ledger.AttemptRecord(entry: $0.id, at: now, status: 201, latency: 0.002, state: .delivered) })
+        start += batch
+    }
+    print("registered and delivered \(count) entries of installation \(installation) in \(path)")
+}
+
+let arguments = CommandLine.arguments
+do {
+    switch arguments.count > 1 ? arguments[1] : "" {
+    case "requests":
+        guard arguments.count == 4, let count = Int(arguments[3]), count > 0 else { usage() }
+        try writeRequests(file: arguments[2], count: count)
+    case "ledger":
+        guard arguments.count == 4, let count = Int(arguments[3]), count > 0 else { usage() }
+        try fillLedger(path: arguments[2], count: count)
+    default:
+        guard arguments.count == 4 || arguments.count == 5, let count = Int(arguments[3]), count > 0 else { usage() }
+        try writeSpool(spool: arguments[1], statePath: arguments[2], count: count, curlDirectory: arguments.count == 5 ? arguments[4] : nil)
+    }
 } catch {
     FileHandle.standardError.write(Data("spool-bench-fixture: \(error)\n".utf8))
     exit(1)

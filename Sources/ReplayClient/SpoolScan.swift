@@ -16,6 +16,15 @@ public struct SpoolScan: Sendable {
         public var entry: SpoolEntry?
         /// The folder holding the entry's files: the spool, or its batch folder.
         public var folder: String
+
+        public init(name: EntryName, digest: EntryDigest, key: SSHPublicKey, productVersion: String, entry: SpoolEntry?, folder: String) {
+            self.name = name
+            self.digest = digest
+            self.key = key
+            self.productVersion = productVersion
+            self.entry = entry
+            self.folder = folder
+        }
     }
 
     /// An entry that must never be sent.
@@ -74,11 +83,14 @@ public struct SpoolScan: Sendable {
     /// ledger already holds: an entry at a sequence it holds with another digest is a fork
     /// (quarantined), and sequences missing between its chain and the scan's are a gap (reported).
     /// - Parameters:
-    ///   - keepBytes: how many bytes of verified entries to keep in memory for sending.
+    ///   - keep: whether to hand an accepted entry over with its verified contents (for sending
+    ///     exactly what was verified) or by name only; ``accepted`` always holds names only, so
+    ///     that what the scan keeps does not grow with the entries' contents.
     ///   - onAccepted: called with each accepted entry as soon as its batch is verified, in name
     ///     order, on the calling thread (so sending can start before the whole spool is verified).
     public static func run(
-        directory: String, trust: TrustSource, holdings: LedgerHoldings = .init(), keepBytes: Int = 0,
+        directory: String, trust: TrustSource, holdings: LedgerHoldings = .init(),
+        keep: (SpoolEntry) throws -> Bool = { _ in false },
         onAccepted: (Accepted) throws -> Void = { _ in }
     ) throws -> SpoolScan {
         var scan = SpoolScan(report: .init(directory: directory))
@@ -92,7 +104,6 @@ public struct SpoolScan: Sendable {
             pinned = pins
             firstUse = true
         }
-        var kept = 0
         func quarantine(_ entry: SpoolEntry, _ code: ProblemCode, _ message: String, file: String) {
             scan.quarantined.append(Quarantined(name: entry.name, digest: entry.digest, code: code, message: message, file: entry.name.entryFile))
             extraProblems.append(SpoolProblem(code: code, file: file, message: message))
@@ -135,13 +146,11 @@ public struct SpoolScan: Sendable {
                 }
             }
             acceptedDigests[entry.name] = entry.digest
-            let size = entry.body.count + entry.metadataLine.count + 256
-            let keep = kept + size <= keepBytes
-            if keep { kept += size }
-            let item = Accepted(
+            var item = Accepted(
                 name: entry.name, digest: entry.digest, key: key, productVersion: entry.metadata.productVersion,
-                entry: keep ? entry : nil, folder: folder)
+                entry: nil, folder: folder)
             scan.accepted.append(item)
+            if try keep(entry) { item.entry = entry }
             try onAccepted(item)
         }
 

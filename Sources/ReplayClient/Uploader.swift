@@ -36,7 +36,10 @@ public final class Uploader: Sendable {
     public func run(directory: String, trust: TrustSource, progress: (any UploadProgress)? = nil) async throws -> (UploadSummary, SpoolScan) {
         let start = Date()
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
-        let scan = ScanHandOff(directory: directory, trust: trust, ledger: ledger, options: options, start: start) { sink.yield(.scan($0)) }
+        let budget = SendBudget(limit: options.keepBytes)
+        let scan = ScanHandOff(directory: directory, trust: trust, ledger: ledger, options: options, budget: budget, start: start) {
+            sink.yield(.scan($0))
+        }
         var summary = UploadSummary()
         var schedule = SendSchedule(concurrency: options.concurrency)
         var flush = LedgerFlushPolicy(ledger: ledger)
@@ -56,7 +59,9 @@ public final class Uploader: Sendable {
             throw error
         }
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            // Discarding: a finished attempt's task is freed at once (an ordinary group keeps every
+            // finished child until its result is awaited, about 13 KB each).
+            try await withThrowingDiscardingTaskGroup { group in
                 var events = events.makeAsyncIterator()
                 while true {
                     // A paused endpoint gets no new request; the run ends once those in flight are back.
@@ -100,9 +105,12 @@ public final class Uploader: Sendable {
                         verification = outcome
                         summary.count(outcome)
                         scanned = Date()
-                    case .attempted(let work, var record):
+                    case .attempted(var work, var record):
                         watch.observe(&record, work: work)
                         if let stop = watch.stop { health.pause(because: stop.message) }
+                        // A retry reads and verifies the entry again: only entries not sent yet wait in memory.
+                        if let entry = work.entry { budget.give(back: entry) }
+                        work.entry = nil
                         judge(&record, work: work, health: &health, entriesToSend: toSend)
                         watch.tell(record, work: work)
                         summary.count(record)

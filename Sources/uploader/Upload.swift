@@ -32,7 +32,7 @@ extension UploaderCommand {
         var endpoint: String
 
         @Option(help: "Requests in flight at most.")
-        var concurrency = 8
+        var concurrency = 16
 
         @Option(
             name: .customLong("max-wait"),
@@ -76,9 +76,9 @@ extension UploaderCommand {
         @Option(
             name: .customLong("memory"),
             help: ArgumentHelp(
-                "Verified entries up to this many MiB are kept in memory and sent exactly as verified; beyond it, entries are read and verified again just before sending.",
+                "Verified entries waiting to be sent take at most this many MiB: verification waits for sending to catch up, and each entry is sent exactly as verified.",
                 valueName: "MiB"))
-        var memory = 256
+        var memory = 8
 
         @Flag(name: .customLong("retry-rejected"), help: "Send rejected entries (dead letters) again, once their cause is fixed; attempts count from zero.")
         var retryRejected = false

@@ -28,7 +28,7 @@ final class ScanHandOff: @unchecked Sendable {
     /// Starts verifying `directory`; every event goes to `deliver`, from the verification thread,
     /// and the last one is `.ended`.
     init(
-        directory: String, trust: TrustSource, ledger: Ledger, options: UploadOptions, start: Date,
+        directory: String, trust: TrustSource, ledger: Ledger, options: UploadOptions, budget: SendBudget, start: Date,
         deliver: @escaping @Sendable (Event) -> Void
     ) {
         let pinKeys: Bool
@@ -43,7 +43,10 @@ final class ScanHandOff: @unchecked Sendable {
                 pins.removeAll()
             }
             let result = Result<Outcome, any Error> {
-                let scan = try SpoolScan.run(directory: directory, trust: trust, holdings: try ledger.holdings(), keepBytes: options.keepBytes) { accepted in
+                let scan = try SpoolScan.run(
+                    directory: directory, trust: trust, holdings: try ledger.holdings(),
+                    keep: { entry in try budget.take(entry, beforeWaiting: handOver) }
+                ) { accepted in
                     batch.append(accepted)
                     if pinKeys { pins[accepted.name.installation] = accepted.key }
                     if batch.count >= Self.batchSize { try handOver() }

@@ -9,8 +9,7 @@ public struct UploadOptions: Sendable {
     public var maxWait: TimeInterval
     public var policy: RetryPolicy
     public var http: HTTPSettings
-    /// Verified entries up to this many bytes are kept in memory and sent as verified; the rest
-    /// are read and verified again just before sending.
+    /// Verified entries waiting to be sent take at most this many bytes of memory (``SendBudget``).
     public var keepBytes: Int
     /// Send rejected entries (dead letters) again, from a fresh attempt count.
     public var retryRejected = false
@@ -20,8 +19,8 @@ public struct UploadOptions: Sendable {
     public var report: (@Sendable (String) -> Void)?
 
     public init(
-        endpoint: URL, concurrency: Int = 8, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
-        keepBytes: Int = 256 << 20
+        endpoint: URL, concurrency: Int = 16, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
+        keepBytes: Int = 8 << 20
     ) {
         self.keepBytes = keepBytes
         self.endpoint = endpoint

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The ledger at scale: a ledger filled through the ledger's own API with COUNT delivered entries
+# (`spool-bench-fixture ledger`: registered in batches of 10,000, one delivered attempt each,
+# not by uploading), then `uploader status` timed as a whole process, and the ledger's size.
+#
+#   Benchmarks/ledger.sh [COUNT] [RUNS]     (defaults: 1000000 5)
+#
+# Prints the machine and build, the fill time, the median and largest `uploader status` time
+# (after one warm-up) and the bytes per entry (ledger file after a checkpoint, WAL included).
+# Writes Benchmarks/results/ledger-*.csv. About 2 minutes with the defaults.
+. "$(dirname "$0")/lib.sh"
+COUNT=${1:-1000000}
+RUNS=${2:-5}
+
+bench_init ledger
+bench_build uploader spool-bench-fixture
+
+start=$(date +%s.%N)
+"$BIN/spool-bench-fixture" ledger "$WORK/ledger.sqlite" "$COUNT" >/dev/null
+fill=$(calc "$(date +%s.%N) - $start")
+echo "filled a ledger with $COUNT delivered entries in $(printf %.1f "$fill") s"
+
+status=("$BIN/uploader" status --ledger "$WORK/ledger.sqlite")
+"${status[@]}" >"$WORK/status.out" # warm-up (and the WAL checkpointed by the last writer)
+grep -q "delivered *$COUNT" "$WORK/status.out" || { echo "unexpected status:"; cat "$WORK/status.out"; exit 1; }
+bench_csv run entries seconds peak_kib ledger_bytes
+bytes=$(du -cb "$WORK"/ledger.sqlite* | tail -1 | cut -f1)
+: >"$WORK/runs"
+for run in $(seq "$RUNS"); do
+    read -r secs kib _ < <(bench_time "$WORK/status.out" "${status[@]}")
+    echo "$secs" >>"$WORK/runs"
+    bench_csv "$run" "$COUNT" "$secs" "$kib" "$bytes"
+done
+echo "uploader status: median $(bench_median <"$WORK/runs") s, largest $(bench_max <"$WORK/runs") s ($RUNS runs); peak RSS $(calc "$kib / 1024") MiB"
+echo "ledger: $bytes bytes, $(calc "$bytes / $COUNT") bytes per entry (entry and attempt rows, indexes)"
+sed -n '1,12p' "$WORK/status.out"
+echo "CSV: ${CSV#"$ROOT"/}"
