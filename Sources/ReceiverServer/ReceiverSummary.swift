@@ -101,6 +101,6 @@ enum ReportQueries {
         SELECT \(storedColumns) FROM report AS newest
         WHERE kind = 'report' AND sequence = (
             SELECT MAX(sequence) FROM report AS other WHERE other.installation = newest.installation AND other.kind = 'report')
-        ORDER BY id
+        ORDER BY installation
         """
 }

@@ -2,7 +2,7 @@
 public protocol ReportStore: Sendable {
     func store(_ entries: [ReceivedEntry], pinKeys: Bool) async throws -> [StoreOutcome]
     func summary() async throws -> ReceiverSummary
-    /// The newest report (kind "report", not tombstones) of each installation, by sequence.
+    /// The newest report (kind "report", not tombstones) of each installation, by sequence, in installation order.
     func latestReports() async throws -> [StoredReport]
     /// Stored entries (reports and tombstones) in store order (`id` ascending) with `id > after`,
     /// optionally of one installation and received at or after `since` (seconds since 1970),
