@@ -5,6 +5,7 @@ import NIOSSL
 import PostgresNIO
 import SequenceDatabase
 import SpoolProtocol
+import Synchronization
 
 /// The receiver's store on PostgreSQL (PostgresNIO, a connection pool): the same tables and
 /// answers as `SQLiteReportStore`, for several receivers sharing one database.
@@ -13,10 +14,14 @@ import SpoolProtocol
 /// `(installation, sequence)`, the pinned key per installation) through `INSERT ... ON CONFLICT`,
 /// never by anything a receiver remembers. An answer is given only after `COMMIT` returned, and
 /// with `synchronous_commit` on (PostgreSQL's default) a committed entry is on disk.
-public final class PostgresReportStore: ReportStore {
+public final class PostgresReportStore: ReportStore, StorePoolReporting {
     /// The pool; it works only while running (`run()`, e.g. as a service beside the HTTP server).
     public let client: PostgresClient
     let logger: Logger
+    /// The pool's size, and the operations holding one of its connections now (`GET /metrics`:
+    /// PostgresClient keeps its own counts private).
+    let maximumConnections: Int
+    private let leases = Atomic<Int>(0)
 
     /// Connects once to apply the migrations, then leaves the work to `client`'s pool.
     /// - Throws: when the database cannot be reached or migrated, naming it.
@@ -47,6 +52,7 @@ public final class PostgresReportStore: ReportStore {
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: Self.clientTLS(location.tls))
         configuration.options.maximumConnections = maximumConnections
+        self.maximumConnections = maximumConnections
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
@@ -138,13 +144,15 @@ public final class PostgresReportStore: ReportStore {
         var attempt = 1
         while true {
             do {
-                return try await client.withTransaction(logger: logger) { connection in
+                return try await leased {
+                    try await client.withTransaction(logger: logger) { connection in
                     let now = Date().timeIntervalSince1970
                     var outcomes = [StoreOutcome](repeating: .stored, count: entries.count)
                     for index in order {
                         outcomes[index] = try await Self.store(entries[index], pinKeys: pinKeys, now: now, on: connection, logger: logger)
                     }
                     return outcomes
+                    }
                 }
             } catch let error where attempt < 5 && Self.isTransient(error) {
                 logger.info("store transaction tried again", metadata: ["error": "\(String(reflecting: error))", "attempt": "\(attempt)"])
@@ -221,6 +229,10 @@ public final class PostgresReportStore: ReportStore {
     }
 
     public func summary() async throws -> ReceiverSummary {
+        try await leased { try await summary(client) }
+    }
+
+    private func summary(_ client: PostgresClient) async throws -> ReceiverSummary {
         try await client.withTransaction(logger: logger) { connection in
             // One snapshot for the three queries, as SQLite's read transaction gives.
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
@@ -245,10 +257,14 @@ public final class PostgresReportStore: ReportStore {
     }
 
     public func latestReports() async throws -> [StoredReport] {
-        try await Self.storedReports(client.query(PostgresQuery(unsafeSQL: ReportQueries.latestReports), logger: logger))
+        try await leased { try await Self.storedReports(client.query(PostgresQuery(unsafeSQL: ReportQueries.latestReports), logger: logger)) }
     }
 
     public func reports(installation: String?, receivedSince since: Double?, after: Int64, limit: Int) async throws -> [StoredReport] {
+        try await leased { try await reportsPage(installation: installation, since: since, after: after, limit: limit) }
+    }
+
+    private func reportsPage(installation: String?, since: Double?, after: Int64, limit: Int) async throws -> [StoredReport] {
         try await Self.storedReports(
             client.query(
                 """
@@ -270,5 +286,18 @@ public final class PostgresReportStore: ReportStore {
                     created: created, receivedAt: receivedAt, duplicates: duplicates, body: Array(buffer: body)))
         }
         return reports
+    }
+
+    /// Connections of the pool in use, and the rest of its capacity (the pool opens them as needed).
+    public func poolUse() async -> StorePoolUse {
+        let inUse = min(leases.load(ordering: .relaxed), maximumConnections)
+        return StorePoolUse(inUse: inUse, available: maximumConnections - inUse)
+    }
+
+    /// Runs `body`, which holds one of the pool's connections, counted for `poolUse()`.
+    private func leased<T>(_ body: () async throws -> T) async throws -> T {
+        leases.add(1, ordering: .relaxed)
+        defer { leases.subtract(1, ordering: .relaxed) }
+        return try await body()
     }
 }

@@ -71,8 +71,8 @@ public final class ReceiverMetrics: Sendable {
             let use = await pooled.poolUse()
             registry.makeGauge(descriptor: Self.name("store_pool_connections", unit: "", "Store connections, by state."), labels: [("state", "in_use")])
                 .set(Double(use.inUse))
-            registry.makeGauge(descriptor: Self.name("store_pool_connections", unit: "", "Store connections, by state."), labels: [("state", "idle")])
-                .set(Double(use.idle))
+            registry.makeGauge(descriptor: Self.name("store_pool_connections", unit: "", "Store connections, by state."), labels: [("state", "available")])
+                .set(Double(use.available))
         }
         return registry.emitToBuffer()
     }

@@ -1,5 +1,5 @@
 /// A store with a connection pool reports its use here; `GET /metrics` shows it as
-/// `receiver_store_pool_connections{state="in_use"|"idle"}`. (SQLite has one writer and no pool
+/// `receiver_store_pool_connections{state="in_use"|"available"}`. (SQLite has one writer and no pool
 /// worth showing: its load is `receiver_store_queue_depth`.)
 public protocol StorePoolReporting: Sendable {
     func poolUse() async -> StorePoolUse
@@ -7,10 +7,10 @@ public protocol StorePoolReporting: Sendable {
 
 public struct StorePoolUse: Sendable, Equatable {
     public var inUse: Int
-    public var idle: Int
+    public var available: Int
 
-    public init(inUse: Int, idle: Int) {
+    public init(inUse: Int, available: Int) {
         self.inUse = inUse
-        self.idle = idle
+        self.available = available
     }
 }
