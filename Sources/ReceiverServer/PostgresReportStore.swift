@@ -146,12 +146,12 @@ public final class PostgresReportStore: ReportStore, StorePoolReporting {
             do {
                 return try await leased {
                     try await client.withTransaction(logger: logger) { connection in
-                    let now = Date().timeIntervalSince1970
-                    var outcomes = [StoreOutcome](repeating: .stored, count: entries.count)
-                    for index in order {
-                        outcomes[index] = try await Self.store(entries[index], pinKeys: pinKeys, now: now, on: connection, logger: logger)
-                    }
-                    return outcomes
+                        let now = Date().timeIntervalSince1970
+                        var outcomes = [StoreOutcome](repeating: .stored, count: entries.count)
+                        for index in order {
+                            outcomes[index] = try await Self.store(entries[index], pinKeys: pinKeys, now: now, on: connection, logger: logger)
+                        }
+                        return outcomes
                     }
                 }
             } catch let error where attempt < 5 && Self.isTransient(error) {
