@@ -16,6 +16,9 @@ MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/telemetry-spool
 # systemd reads units from /usr/local/lib/systemd/system and /usr/lib/systemd/system.
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# systemd-sysusers and systemd-tmpfiles read these folders under /usr/local/lib and /usr/lib too.
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
@@ -26,7 +29,8 @@ CONFIG := $(DESTDIR)$(SYSCONFDIR)/telemetry-spool/spooler.conf
 .PHONY: install
 install:
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(addprefix bin/,$(COMMANDS)) $(DESTDIR)$(BINDIR)/
 	install -m 0644 share/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 share/bash-completion/completions/* $(DESTDIR)$(BASHCOMPDIR)/
@@ -41,6 +45,9 @@ install:
 		chmod 0644 "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}.tmp" && \
 		mv "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}.tmp" "$(DESTDIR)$(UNITDIR)/$${unit#contrib/}" || exit 1; \
 	done
+	@# The service user and the spool directories the units expect.
+	install -m 0644 contrib/telemetry-spool.sysusers $(DESTDIR)$(SYSUSERSDIR)/telemetry-spool.conf
+	install -m 0644 contrib/telemetry-spool.tmpfiles $(DESTDIR)$(TMPFILESDIR)/telemetry-spool.conf
 	@if [ -e "$(CONFIG)" ]; then \
 		echo "kept the existing $(CONFIG)"; \
 	elif [ -f contrib/spooler.conf.example ]; then \
@@ -51,3 +58,4 @@ install:
 	fi
 	@if [ -f contrib/spooler.conf.example ]; then install -m 0644 contrib/spooler.conf.example $(DESTDIR)$(DOCDIR)/; fi
 	@echo "installed $(COMMANDS) in $(DESTDIR)$(BINDIR), units in $(DESTDIR)$(UNITDIR)"
+	@echo "then, as root: systemd-sysusers telemetry-spool.conf && systemd-tmpfiles --create telemetry-spool.conf && systemctl daemon-reload"

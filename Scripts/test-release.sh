@@ -60,7 +60,8 @@ root="$work/root"
 make -s -C "$bundle" install DESTDIR="$root" PREFIX=/usr > "$work/install.out"
 for file in /usr/bin/spooler /usr/bin/uploader /usr/bin/receiver /usr/share/man/man1/spooler.collect.1 \
   /usr/share/bash-completion/completions/spooler /usr/share/zsh/site-functions/_uploader \
-  /usr/share/fish/vendor_completions.d/receiver.fish /usr/share/doc/telemetry-spool/README.md; do
+  /usr/share/fish/vendor_completions.d/receiver.fish /usr/share/doc/telemetry-spool/README.md \
+  /usr/lib/sysusers.d/telemetry-spool.conf /usr/lib/tmpfiles.d/telemetry-spool.conf; do
   [ -f "$root$file" ] || fail "make install did not install $file"
 done
 [ -x "$root/usr/bin/spooler" ] || fail "the installed spooler is not executable"
