@@ -42,7 +42,7 @@ public struct PostgresLocation: Sendable, Equatable {
         guard let host = components.host, !host.isEmpty else { throw fail("no host; expected postgres://USER@HOST:PORT/DATABASE") }
         let database = String(components.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty, !database.contains("/") else { throw fail("no database name after the host; expected postgres://USER@HOST:PORT/DATABASE") }
-        guard (components.port ?? 5432) > 0 else { throw fail("the port must be 1...65535") }
+        guard (1...65_535).contains(components.port ?? 5432) else { throw fail("the port must be 1...65535") }
         var tls = TLSMode.prefer
         for item in components.queryItems ?? [] {
             guard item.name == "sslmode" else { throw fail("unknown parameter \(item.name); only sslmode is read") }

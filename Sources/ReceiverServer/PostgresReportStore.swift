@@ -46,7 +46,7 @@ public final class PostgresReportStore: ReportStore, StorePoolReporting {
             }
             try await connection.close()
         } catch {
-            throw PostgresLocationError(description: "cannot open the database \(location.description): \(String(reflecting: error))")
+            throw PostgresLocationError(description: "cannot open the database \(location.description): \(PostgresErrorText.describe(error))")
         }
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,

@@ -79,6 +79,16 @@ struct SharedDatabaseTests {
         let bad = try await runReceiver(["serve", "--database", "postgres://u:secret@127.0.0.1"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("no database name") && !bad.stderr.contains("secret"), "\(bad.stderr)")
+        let port = try await runReceiver(["serve", "--database", "postgres://u@127.0.0.1:70000/db"])
+        #expect(port.status == 2 && port.stderr.contains("the port must be 1...65535"), "\(port.stderr)")
+        // Nothing listens on port 1: one plain line, the password nowhere, no nested error types.
+        let refused = try await runReceiver(["serve", "--database", "postgres://u:secret@127.0.0.1:1/db"])
+        #expect(refused.status == 1, "\(refused.status)")
+        #expect(
+            refused.stderr == "Error: cannot open the database postgres://u@127.0.0.1:1/db: 127.0.0.1:1: connection refused\n",
+            "\(refused.stderr)")
+        let unknown = try await runReceiver(["serve", "--database", "postgres://u@db.invalid/db"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("the name db.invalid does not resolve"), "\(unknown.stderr)")
     }
 
     /// Runs the real `receiver` to completion.
