@@ -45,15 +45,24 @@ extension SpoolWriter {
         limits: SpoolLimits, productVersion: String, request: ReplayRequest = ReplayRequest(),
         now: Date = Date()
     ) throws -> [TombstoneBody] {
+        // With the usage kept in the chain state, a spool within its limits is not listed.
+        if usageIsCurrent, let usage = chain.usage, !passes(limits, usage: usage, now: now) { return [] }
         let listing = try SpoolListing(directory: spool)
         let own = listing.entries.filter { $0.installation == identity.installation }
-        // Finish a prune that was interrupted after its tombstone was committed.
+        // Finish a prune or acknowledgement that was interrupted after its state was saved.
         let declared = own.filter { $0.sequence < chain.firstSequence }
         try remove(declared)
+        var kept = own.filter { $0.sequence >= chain.firstSequence }.map { (name: $0, bytes: size(of: $0)) }
+        // Counted again from the listing; each drop below keeps the count up to date and saves it.
+        let before = chain
+        chain.usage = usage(of: kept.map(\.name))
+        var tombstones: [TombstoneBody] = []
+        defer {
+            // Only the count changed: when it cannot be saved, the next writer counts again.
+            if tombstones.isEmpty, chain != before { try? saveChain() }
+        }
         guard !limits.isEmpty else { return [] }
 
-        var kept = own.filter { $0.sequence >= chain.firstSequence }.map { (name: $0, bytes: size(of: $0)) }
-        var tombstones: [TombstoneBody] = []
         // Oldest first, an age limit removes a prefix; exported entries still here were never acknowledged.
         let ageLimits: [(TimeInterval?, UInt64, TombstoneBody.Reason)] = [
             (limits.maxAge, .max, .maxAge), (limits.maxUnackedAge, limits.exportedThrough, .maxUnackedAge),
@@ -104,7 +113,26 @@ extension SpoolWriter {
             kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
             schema: TombstoneBody.currentSchema, request: request, now: now, firstSequence: last + 1)
         try remove(entries.map(\.name))
+        if var usage = chain.usage {
+            usage.entries -= entries.count
+            usage.bytes -= tombstone.bytes
+            usage.firstSequence = chain.firstSequence
+            chain.usage = usage
+        }
+        try saveChain()
         return tombstone
+    }
+
+    /// Whether the counted entries pass a limit: too many bytes, or the oldest (never the only
+    /// one) older than an age limit.
+    func passes(_ limits: SpoolLimits, usage: SpoolUsage, now: Date) -> Bool {
+        if let maxBytes = limits.maxBytes, usage.bytes + Self.tombstoneReserve > maxBytes { return true }
+        guard usage.entries > 1 else { return false }
+        let oldest = EntryName(installation: identity.installation, sequence: chain.firstSequence)
+        for case (let maxAge?, let through) in [(limits.maxAge, UInt64.max), (limits.maxUnackedAge, limits.exportedThrough)] {
+            if oldest.sequence <= through, let created = creationDate(of: oldest), created < now.addingTimeInterval(-maxAge) { return true }
+        }
+        return false
     }
 
     /// Removes entries, each `.sig` before its `.json.gz`, then syncs the directory.
