@@ -28,12 +28,16 @@ status=("$BIN/uploader" status --ledger "$WORK/ledger.sqlite")
 grep -q "delivered *$COUNT" "$WORK/status.out" || { echo "unexpected status:"; cat "$WORK/status.out"; exit 1; }
 bench_csv run entries seconds peak_kib ledger_bytes
 bytes=$(du -cb "$WORK"/ledger.sqlite* | tail -1 | cut -f1)
-: >"$WORK/runs"
-for run in $(seq "$RUNS"); do
-    read -r secs kib _ < <(bench_time "$WORK/status.out" "${status[@]}")
-    echo "$secs" >>"$WORK/runs"
-    bench_csv "$run" "$COUNT" "$secs" "$kib" "$bytes"
-done
+# status_runs LABEL LEDGER: RUNS timed `uploader status` of LEDGER (output in LABEL.out), times in $WORK/runs.
+status_runs() {
+    : >"$WORK/runs"
+    for run in $(seq "$RUNS"); do
+        read -r secs kib _ < <(bench_time "$WORK/$1.out" "$BIN/uploader" status --ledger "$2")
+        echo "$secs" >>"$WORK/runs"
+        bench_csv "$1-$run" "$COUNT" "$secs" "$kib" "$bytes"
+    done
+}
+status_runs status "$WORK/ledger.sqlite"
 echo "uploader status: median $(bench_median <"$WORK/runs") s, largest $(bench_max <"$WORK/runs") s ($RUNS runs); peak RSS $(calc "$kib / 1024") MiB"
 after=$(bench_median <"$WORK/runs")
 
@@ -42,15 +46,9 @@ for file in "$WORK"/ledger.sqlite*; do cp "$file" "$WORK/before${file#"$WORK/led
 sqlite3 "$WORK/before.sqlite" "DROP TRIGGER entry_count_insert; DROP TRIGGER entry_count_delete; DROP TRIGGER entry_count_update;
     DROP TABLE entryCount; DROP TABLE heldSequence; DROP INDEX attempt_failed;
     DELETE FROM grdb_migrations WHERE identifier = 'v4 entry counts';"
-before=("$BIN/uploader" status --ledger "$WORK/before.sqlite")
-"${before[@]}" >"$WORK/before.out"
+"$BIN/uploader" status --ledger "$WORK/before.sqlite" >"$WORK/before.out"
 cmp -s <(sed 1d "$WORK/before.out") <(sed 1d "$WORK/status.out") || { echo "the two ledgers' status differ:"; diff "$WORK/before.out" "$WORK/status.out"; exit 1; }
-: >"$WORK/runs"
-for run in $(seq "$RUNS"); do
-    read -r secs kib _ < <(bench_time "$WORK/before.out" "${before[@]}")
-    echo "$secs" >>"$WORK/runs"
-    bench_csv "before-$run" "$COUNT" "$secs" "$kib" "$bytes"
-done
+status_runs before "$WORK/before.sqlite"
 echo "baseline, the same ledger without its kept counts: median $(bench_median <"$WORK/runs") s, largest $(bench_max <"$WORK/runs") s; ratio $(printf %.1f "$(calc "$(bench_median <"$WORK/runs") / $after")")x"
 read -r secs kib _ < <(bench_time "$WORK/migrate.out" "$BIN/spool-bench-fixture" ledger "$WORK/before.sqlite" 0)
 echo "migrating that ledger (counting its entries once): $secs s"

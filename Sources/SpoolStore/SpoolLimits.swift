@@ -45,17 +45,28 @@ extension SpoolWriter {
         limits: SpoolLimits, productVersion: String, request: ReplayRequest = ReplayRequest(),
         now: Date = Date()
     ) throws -> [TombstoneBody] {
-        // With the usage kept in the chain state, a spool within its limits is not listed.
-        if usageIsCurrent, let usage = chain.usage, !passes(limits, usage: usage, now: now) { return [] }
-        let listing = try SpoolListing(directory: spool)
-        let own = listing.entries.filter { $0.installation == identity.installation }
-        // Finish a prune or acknowledgement that was interrupted after its state was saved.
-        let declared = own.filter { $0.sequence < chain.firstSequence }
-        try remove(declared)
-        var kept = own.filter { $0.sequence >= chain.firstSequence }.map { (name: $0, bytes: size(of: $0)) }
-        // Counted again from the listing; each drop below keeps the count up to date and saves it.
         let before = chain
-        chain.usage = usage(of: kept.map(\.name))
+        var kept: [EntryName]
+        var total: Int64
+        if usageIsCurrent, let usage = chain.usage {
+            // With the usage kept in the chain state, a spool within its limits is not listed, and in
+            // one past a limit only the entries dropped are measured: the spool holds exactly
+            // `firstSequence` through the chain head.
+            guard passes(limits, usage: usage, now: now) else { return [] }
+            kept = stride(from: chain.firstSequence, through: chain.lastSequence, by: 1).map {
+                EntryName(installation: identity.installation, sequence: $0)
+            }
+            total = usage.bytes
+        } else {
+            let listing = try SpoolListing(directory: spool)
+            let own = listing.entries.filter { $0.installation == identity.installation }
+            // Finish a prune or acknowledgement that was interrupted after its state was saved.
+            try remove(own.filter { $0.sequence < chain.firstSequence })
+            kept = own.filter { $0.sequence >= chain.firstSequence }
+            // Counted again from the listing; each drop below keeps the count up to date and saves it.
+            chain.usage = usage(of: kept)
+            total = chain.usage?.bytes ?? kept.reduce(Int64(0)) { $0 + size(of: $1) }
+        }
         var tombstones: [TombstoneBody] = []
         defer {
             // Only the count changed: when it cannot be saved, the next writer counts again.
@@ -71,25 +82,26 @@ extension SpoolWriter {
             let cutoff = now.addingTimeInterval(-maxAge)
             var expired = 0
             // An entry whose metadata cannot be read stops the age scan: nothing newer is removed for its sake.
-            while expired < kept.count - 1, kept[expired].name.sequence <= through,
-                let created = creationDate(of: kept[expired].name), created < cutoff
+            while expired < kept.count - 1, kept[expired].sequence <= through,
+                let created = creationDate(of: kept[expired]), created < cutoff
             { expired += 1 }
             if expired > 0 {
-                let dropped = Array(kept[..<expired])
+                let dropped = kept[..<expired].map { (name: $0, bytes: size(of: $0)) }
+                total -= dropped.reduce(0) { $0 + $1.bytes }
                 kept.removeFirst(expired)
                 tombstones.append(try drop(dropped, reason: reason, limit: Int64(maxAge), productVersion: productVersion, request: request, now: now))
             }
         }
         if let maxBytes = limits.maxBytes {
-            var total = kept.reduce(Int64(0)) { $0 + $1.bytes } + Self.tombstoneReserve
-            var count = 0
-            while count < kept.count - 1, total > maxBytes {
-                total -= kept[count].bytes
-                count += 1
+            total += Self.tombstoneReserve
+            var dropped: [(name: EntryName, bytes: Int64)] = []
+            while dropped.count < kept.count - 1, total > maxBytes {
+                let name = kept[dropped.count]
+                dropped.append((name, size(of: name)))
+                total -= dropped[dropped.count - 1].bytes
             }
-            if count > 0 {
-                tombstones.append(
-                    try drop(Array(kept[..<count]), reason: .maxBytes, limit: maxBytes, productVersion: productVersion, request: request, now: now))
+            if !dropped.isEmpty {
+                tombstones.append(try drop(dropped, reason: .maxBytes, limit: maxBytes, productVersion: productVersion, request: request, now: now))
             }
         }
         return tombstones
