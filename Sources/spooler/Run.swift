@@ -67,10 +67,6 @@ extension SpoolerCommand {
                     Console.summarise(outcome)
                     print(outcome.path)
                     fflush(nil)  // all output streams: `stdout` is a global Swift 6 cannot share
-                    #if canImport(Glibc)
-                        // Hands the report's freed memory back to the system for the long wait until the next one.
-                        malloc_trim(0)
-                    #endif
                 },
                 failed: { error, next in
                     Console.error("error: \(error); next attempt at \(next.formatted(.iso8601))")
