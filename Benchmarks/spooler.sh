@@ -7,7 +7,8 @@
 #
 # Prints the machine and build; collect's p50 and p90 wall time and peak RSS for both spools and
 # their ratio; the prune's time; CPU seconds and the largest RSS of `spooler run` over
-# IDLE_SECONDS (from /proc). Writes Benchmarks/results/spooler-*.csv. Writing the COUNT entries
+# IDLE_SECONDS (from /proc). BEFORE=BINARY also times that spooler (an earlier build) on the same
+# large spool first, for a before and after in the same run. Writes Benchmarks/results/spooler-*.csv. Writing the COUNT entries
 # with the spool writer (each durable) is most of the run: about 5 minutes with the defaults.
 . "$(dirname "$0")/lib.sh"
 COUNT=${1:-100000}
@@ -17,14 +18,17 @@ IDLE_SECONDS=${3:-60}
 bench_init spooler
 bench_build spooler spool-bench-fixture
 CONFIG=$ROOT/spooler.conf
+# The large spool's collects: the demo configuration with a byte limit that holds all COUNT
+# entries (about 1 KB each), so every one of them is in the spool while collect runs.
+sed -e "s#^max_spool_bytes.*#max_spool_bytes = 1GB#" -e "s#Examples/#$ROOT/Examples/#g" "$CONFIG" >"$WORK/big.conf"
 percentile() { sort -g | awk -v p="$1" '{ v[NR] = $1 } END { i = int(NR * p / 100 + 0.5); if (i < 1) i = 1; print v[i] }'; }
 
-# collect_runs LABEL SPOOL STATE: RUNS timed collects; prints p50, p90 and the largest RSS.
+# collect_runs LABEL SPOOL STATE [SPOOLER [CONFIG]]: RUNS timed collects; prints p50, p90 and the largest RSS.
 collect_runs() {
     local secs kib run
     : >"$WORK/runs"
     for run in $(seq "$RUNS"); do
-        read -r secs kib _ < <(bench_time "$WORK/collect.out" "$BIN/spooler" collect --config "$CONFIG" --spool "$2" --state "$3")
+        read -r secs kib _ < <(bench_time "$WORK/collect.out" "${4:-$BIN/spooler}" collect --config "${5:-$CONFIG}" --spool "$2" --state "$3")
         echo "$secs $kib" >>"$WORK/runs"
         bench_csv collect "$1" "$run" "$secs" "$kib"
     done
@@ -40,9 +44,14 @@ echo "writing $COUNT entries with the spool writer" >&2
 start=$(date +%s.%N)
 "$BIN/spool-bench-fixture" "$WORK/big" "$WORK/big-state" "$COUNT" >/dev/null
 echo "(wrote $COUNT entries in $(printf %.0f "$(calc "$(date +%s.%N) - $start")") s)"
-"$BIN/spooler" collect --config "$CONFIG" --spool "$WORK/big" --state "$WORK/big-state" >/dev/null 2>&1
-read -r big50 big90 bigkib < <(collect_runs big "$WORK/big" "$WORK/big-state")
-echo "collect, demo configuration, spool of $COUNT entries:    p50 $big50 s, p90 $big90 s, peak RSS $(calc "$bigkib / 1024") MiB"
+if [ -n "${BEFORE:-}" ]; then
+    "$BEFORE" collect --config "$WORK/big.conf" --spool "$WORK/big" --state "$WORK/big-state" >/dev/null 2>&1
+    read -r old50 old90 oldkib < <(collect_runs before-big "$WORK/big" "$WORK/big-state" "$BEFORE" "$WORK/big.conf")
+    echo "collect by $BEFORE, spool of $COUNT entries: p50 $old50 s, p90 $old90 s, peak RSS $(calc "$oldkib / 1024") MiB"
+fi
+"$BIN/spooler" collect --config "$WORK/big.conf" --spool "$WORK/big" --state "$WORK/big-state" >/dev/null 2>&1
+read -r big50 big90 bigkib < <(collect_runs big "$WORK/big" "$WORK/big-state" "$BIN/spooler" "$WORK/big.conf")
+echo "collect, demo configuration (max_spool_bytes = 1GB), spool of $COUNT entries: p50 $big50 s, p90 $big90 s, peak RSS $(calc "$bigkib / 1024") MiB"
 echo "ratio of the p50s (large / small): $(printf %.2f "$(calc "$big50 / $small50")")"
 
 # A byte limit the spool passes by far: one collect removes (nearly) all COUNT entries.

@@ -4,7 +4,7 @@
 //                                                      and the same requests as curl inputs
 //   spool-bench-fixture requests FILE COUNT            COUNT signed entry requests of one new
 //                                                      installation, one per line, for wrk
-//   spool-bench-fixture ledger LEDGER COUNT            a ledger holding COUNT delivered entries
+//   spool-bench-fixture ledger LEDGER COUNT            a ledger holding COUNT delivered entries (0: migrate only)
 import Crypto
 import Foundation
 import Logging
@@ -107,7 +107,7 @@ do {
         guard arguments.count == 4, let count = Int(arguments[3]), count > 0 else { usage() }
         try writeRequests(file: arguments[2], count: count)
     case "ledger":
-        guard arguments.count == 4, let count = Int(arguments[3]), count > 0 else { usage() }
+        guard arguments.count == 4, let count = Int(arguments[3]), count >= 0 else { usage() }
         try fillLedger(path: arguments[2], count: count)
     default:
         guard arguments.count == 4 || arguments.count == 5, let count = Int(arguments[3]), count > 0 else { usage() }

@@ -108,6 +108,7 @@ public final class Ledger: Sendable {
             // How a key was pinned: by an installation's first accepted entry, or `uploader trust`.
             try db.execute(sql: "ALTER TABLE pinnedKey ADD COLUMN origin TEXT NOT NULL DEFAULT 'first use'")
         }
+        LedgerCounts.register(in: &migrator)
         return migrator
     }
 

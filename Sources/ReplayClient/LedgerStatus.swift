@@ -47,8 +47,16 @@ public struct LedgerStatus: Codable, Sendable {
 extension Ledger {
     public func status(latestErrors limit: Int = 10) throws -> LedgerStatus {
         try read { db in
+            // The counts the ledger keeps (LedgerCounts); a ledger not migrated yet, read as it
+            // is, counts its entries here instead.
+            let kept = try db.tableExists("entryCount")
+            let countRows = kept ? "entryCount" : "(SELECT installation, state, COUNT(*) AS entries FROM entry GROUP BY installation, state)"
+            let heldRows =
+                kept
+                ? "heldSequence"
+                : "(SELECT installation, COUNT(DISTINCT CASE WHEN state != 'quarantined' THEN sequence END) AS sequences FROM entry GROUP BY installation)"
             var counts = Dictionary(uniqueKeysWithValues: LedgerEntryState.allCases.map { ($0.rawValue, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM entry GROUP BY state") {
+            for row in try Row.fetchAll(db, sql: "SELECT state, SUM(entries) AS n FROM \(countRows) GROUP BY state") {
                 counts[row["state"]] = row["n"]
             }
             let next = try Double.fetchOne(db, sql: "SELECT MIN(nextAttempt) FROM entry WHERE state = 'retrying'")
@@ -62,13 +70,6 @@ extension Ledger {
             ).map {
                 LedgerStatus.Failure(at: Self.timestamp($0["at"]), file: $0["file"], status: $0["status"], error: $0["error"])
             }
-            // No DISTINCT: a sequence held twice (a fork) follows itself and makes no gap, and
-            // sorting out duplicates was most of the time of a status of a large ledger.
-            let gaps = try Row.fetchAll(
-                db,
-                sql: SequenceSchema.gapsQuery(over: "(SELECT installation, sequence FROM entry WHERE state != 'quarantined')"))
-            var missing: [String: [LedgerStatus.Range]] = [:]
-            for gap in gaps { missing[gap["installation"], default: []].append(.init(first: gap["first"], last: gap["last"])) }
             var lost: [String: [LedgerStatus.Range]] = [:]
             for loss in try Row.fetchAll(db, sql: "SELECT installation, first, last FROM declaredLoss ORDER BY installation, first") {
                 lost[loss["installation"], default: []].append(.init(first: loss["first"], last: loss["last"]))
@@ -76,17 +77,19 @@ extension Ledger {
             let installations = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT installation, MAX(sequence) AS highest, COUNT(*) AS entries,
-                           SUM(state = 'delivered') AS delivered
-                    FROM entry GROUP BY installation ORDER BY installation
+                    SELECT installation, SUM(entries) AS entries, SUM(CASE WHEN state = 'delivered' THEN entries ELSE 0 END) AS delivered,
+                           (SELECT sequences FROM \(heldRows) AS held WHERE held.installation = counted.installation) AS held
+                    FROM \(countRows) AS counted GROUP BY installation HAVING SUM(entries) > 0 ORDER BY installation
                     """
             ).map { row -> LedgerStatus.Installation in
                 let installation: String = row["installation"]
                 let declared = lost[installation] ?? []
                 return .init(
-                    installation: installation, highestSequence: row["highest"], entries: row["entries"],
-                    delivered: row["delivered"],
-                    missing: SequenceRange.subtract(declared, from: missing[installation] ?? []), lost: declared)
+                    installation: installation,
+                    highestSequence: try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM entry WHERE installation = ?", arguments: [installation]) ?? 0,
+                    entries: row["entries"], delivered: row["delivered"],
+                    missing: SequenceRange.subtract(declared, from: try Self.missing(db, installation: installation, held: row["held"] ?? 0)),
+                    lost: declared)
             }
             let held = try Row.fetchAll(
                 db,
@@ -98,6 +101,28 @@ extension Ledger {
                 ledger: path, counts: counts, nextRetry: next.map(Self.timestamp), latestErrors: failures,
                 installations: installations, held: held)
         }
+    }
+
+    /// The ranges of sequences from 1 an installation never had outside quarantine. When the
+    /// distinct sequences held fill the span from the lowest to the highest, only the range below
+    /// the lowest is missing; otherwise the gaps query passes over that installation's entries.
+    static func missing(_ db: Database, installation: String, held: Int64) throws -> [LedgerStatus.Range] {
+        func end(_ order: String) throws -> Int64? {
+            try Int64.fetchOne(
+                db, sql: "SELECT sequence FROM entry WHERE installation = ? AND state != 'quarantined' ORDER BY sequence \(order) LIMIT 1",
+                arguments: [installation])
+        }
+        guard held > 0, let lowest = try end("ASC"), let highest = try end("DESC") else { return [] }
+        if held == highest - lowest + 1 {
+            return lowest > 1 ? [.init(first: 1, last: UInt64(lowest - 1))] : []
+        }
+        // No DISTINCT: a sequence held twice (a fork) follows itself and makes no gap, and
+        // sorting out duplicates was most of the time of a status of a large ledger.
+        return try Row.fetchAll(
+            db,
+            sql: SequenceSchema.gapsQuery(over: "(SELECT installation, sequence FROM entry WHERE state != 'quarantined' AND installation = ?)"),
+            arguments: [installation]
+        ).map { .init(first: $0["first"], last: $0["last"]) }
     }
 
     static func timestamp(_ seconds: Double) -> String {

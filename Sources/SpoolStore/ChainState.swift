@@ -11,6 +11,8 @@ public struct ChainState: Codable, Equatable, Sendable {
     /// The newest entry removed by `spooler ack` (sequence and digest): the entry after it must
     /// link to it, so the chain stays checkable after delivered entries leave the spool.
     public var acknowledged: Link?
+    /// What the installation's entries take in the spool, when known (see ``SpoolUsage``).
+    public var usage: SpoolUsage?
 
     public struct Link: Codable, Equatable, Sendable {
         public var sequence: UInt64

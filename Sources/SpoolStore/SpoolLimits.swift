@@ -45,15 +45,35 @@ extension SpoolWriter {
         limits: SpoolLimits, productVersion: String, request: ReplayRequest = ReplayRequest(),
         now: Date = Date()
     ) throws -> [TombstoneBody] {
-        let listing = try SpoolListing(directory: spool)
-        let own = listing.entries.filter { $0.installation == identity.installation }
-        // Finish a prune that was interrupted after its tombstone was committed.
-        let declared = own.filter { $0.sequence < chain.firstSequence }
-        try remove(declared)
+        let before = chain
+        var kept: [EntryName]
+        var total: Int64
+        if usageIsCurrent, let usage = chain.usage {
+            // With the usage kept in the chain state, a spool within its limits is not listed, and in
+            // one past a limit only the entries dropped are measured: the spool holds exactly
+            // `firstSequence` through the chain head.
+            guard passes(limits, usage: usage, now: now) else { return [] }
+            kept = stride(from: chain.firstSequence, through: chain.lastSequence, by: 1).map {
+                EntryName(installation: identity.installation, sequence: $0)
+            }
+            total = usage.bytes
+        } else {
+            let listing = try SpoolListing(directory: spool)
+            let own = listing.entries.filter { $0.installation == identity.installation }
+            // Finish a prune or acknowledgement that was interrupted after its state was saved.
+            try remove(own.filter { $0.sequence < chain.firstSequence })
+            kept = own.filter { $0.sequence >= chain.firstSequence }
+            // Counted again from the listing; each drop below keeps the count up to date and saves it.
+            chain.usage = usage(of: kept)
+            total = chain.usage?.bytes ?? kept.reduce(Int64(0)) { $0 + size(of: $1) }
+        }
+        var tombstones: [TombstoneBody] = []
+        defer {
+            // Only the count changed: when it cannot be saved, the next writer counts again.
+            if tombstones.isEmpty, chain != before { try? saveChain() }
+        }
         guard !limits.isEmpty else { return [] }
 
-        var kept = own.filter { $0.sequence >= chain.firstSequence }.map { (name: $0, bytes: size(of: $0)) }
-        var tombstones: [TombstoneBody] = []
         // Oldest first, an age limit removes a prefix; exported entries still here were never acknowledged.
         let ageLimits: [(TimeInterval?, UInt64, TombstoneBody.Reason)] = [
             (limits.maxAge, .max, .maxAge), (limits.maxUnackedAge, limits.exportedThrough, .maxUnackedAge),
@@ -62,25 +82,26 @@ extension SpoolWriter {
             let cutoff = now.addingTimeInterval(-maxAge)
             var expired = 0
             // An entry whose metadata cannot be read stops the age scan: nothing newer is removed for its sake.
-            while expired < kept.count - 1, kept[expired].name.sequence <= through,
-                let created = creationDate(of: kept[expired].name), created < cutoff
+            while expired < kept.count - 1, kept[expired].sequence <= through,
+                let created = creationDate(of: kept[expired]), created < cutoff
             { expired += 1 }
             if expired > 0 {
-                let dropped = Array(kept[..<expired])
+                let dropped = kept[..<expired].map { (name: $0, bytes: size(of: $0)) }
+                total -= dropped.reduce(0) { $0 + $1.bytes }
                 kept.removeFirst(expired)
                 tombstones.append(try drop(dropped, reason: reason, limit: Int64(maxAge), productVersion: productVersion, request: request, now: now))
             }
         }
         if let maxBytes = limits.maxBytes {
-            var total = kept.reduce(Int64(0)) { $0 + $1.bytes } + Self.tombstoneReserve
-            var count = 0
-            while count < kept.count - 1, total > maxBytes {
-                total -= kept[count].bytes
-                count += 1
+            total += Self.tombstoneReserve
+            var dropped: [(name: EntryName, bytes: Int64)] = []
+            while dropped.count < kept.count - 1, total > maxBytes {
+                let name = kept[dropped.count]
+                dropped.append((name, size(of: name)))
+                total -= dropped[dropped.count - 1].bytes
             }
-            if count > 0 {
-                tombstones.append(
-                    try drop(Array(kept[..<count]), reason: .maxBytes, limit: maxBytes, productVersion: productVersion, request: request, now: now))
+            if !dropped.isEmpty {
+                tombstones.append(try drop(dropped, reason: .maxBytes, limit: maxBytes, productVersion: productVersion, request: request, now: now))
             }
         }
         return tombstones
@@ -104,7 +125,26 @@ extension SpoolWriter {
             kind: .tombstone, body: try tombstone.encoded(), productVersion: productVersion,
             schema: TombstoneBody.currentSchema, request: request, now: now, firstSequence: last + 1)
         try remove(entries.map(\.name))
+        if var usage = chain.usage {
+            usage.entries -= entries.count
+            usage.bytes -= tombstone.bytes
+            usage.firstSequence = chain.firstSequence
+            chain.usage = usage
+        }
+        try saveChain()
         return tombstone
+    }
+
+    /// Whether the counted entries pass a limit: too many bytes, or the oldest (never the only
+    /// one) older than an age limit.
+    func passes(_ limits: SpoolLimits, usage: SpoolUsage, now: Date) -> Bool {
+        if let maxBytes = limits.maxBytes, usage.bytes + Self.tombstoneReserve > maxBytes { return true }
+        guard usage.entries > 1 else { return false }
+        let oldest = EntryName(installation: identity.installation, sequence: chain.firstSequence)
+        for case (let maxAge?, let through) in [(limits.maxAge, UInt64.max), (limits.maxUnackedAge, limits.exportedThrough)] {
+            if oldest.sequence <= through, let created = creationDate(of: oldest), created < now.addingTimeInterval(-maxAge) { return true }
+        }
+        return false
     }
 
     /// Removes entries, each `.sig` before its `.json.gz`, then syncs the directory.

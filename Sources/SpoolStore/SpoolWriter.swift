@@ -29,12 +29,43 @@ public final class SpoolWriter {
         lock = try SpoolLock(directory: spool)
         directory = try DurableDirectory(path: spool)
         chain = try state.loadChain(installation: identity.installation)
-        try recover()
+        // A large spool is listed only when it is not as this writer's state last left it.
+        if !usageIsCurrent { try recover() }
+    }
+
+    /// Whether the usage in the chain state still describes the spool: the directory unchanged
+    /// since it was saved, no removal pending below the first sequence, and no entry file above
+    /// the chain head (a write interrupted before the state was saved). Then nothing is left to
+    /// recover or roll forward, and the spool limits are checked without a listing.
+    var usageIsCurrent: Bool {
+        guard let usage = chain.usage, usage.firstSequence == chain.firstSequence, usage.directory == DirectoryStamp(path: spool) else { return false }
+        let next = EntryName(installation: identity.installation, sequence: chain.lastSequence + 1)
+        return !FileSystem.exists(directory.full(next.entryFile)) && !FileSystem.exists(directory.full(next.signatureFile))
+    }
+
+    /// Counts the installation's entries in a listing (sorted by sequence); nil unless they are
+    /// exactly `firstSequence` through the chain head, so that the count can be kept up to date
+    /// by appends and removals alone.
+    func usage(of own: [EntryName]) -> SpoolUsage? {
+        let expected = chain.lastSequence >= chain.firstSequence ? chain.lastSequence - chain.firstSequence + 1 : 0
+        guard UInt64(own.count) == expected, own.first.map({ $0.sequence == chain.firstSequence }) ?? true,
+            own.last.map({ $0.sequence == chain.lastSequence }) ?? true, let stamp = DirectoryStamp(path: spool)
+        else { return nil }
+        return SpoolUsage(entries: own.count, bytes: own.reduce(0) { $0 + size(of: $1) }, firstSequence: chain.firstSequence, directory: stamp)
+    }
+
+    /// Saves the chain state, its usage stamped with the spool directory as it is now.
+    func saveChain() throws {
+        if chain.usage != nil {
+            if let stamp = DirectoryStamp(path: spool) { chain.usage?.directory = stamp } else { chain.usage = nil }
+        }
+        try state.saveChain(chain)
     }
 
     /// Removes leftovers of interrupted writes and rolls the chain state forward over entries
     /// committed after the state was last saved.
     private func recover() throws {
+        let before = chain
         let listing = try SpoolListing(directory: spool)
         for name in listing.temporaries {
             try directory.remove(name)
@@ -57,7 +88,6 @@ public final class SpoolWriter {
             }
             logger.info("chain state rolled forward", metadata: ["entry": "\(name.entryFile)"])
         }
-        if !own.isEmpty { try state.saveChain(chain) }
 
         for name in listing.incomplete where name.installation == identity.installation {
             // Only an entry above the chain head (as rolled forward) can be an interrupted write: one the
@@ -72,6 +102,12 @@ public final class SpoolWriter {
                 .init(code: .leftoverIncomplete, file: name.entryFile, message: "removed entry without signature (an interrupted write, never committed)"))
         }
         if recovered.contains(where: \.isLeftover) { try directory.sync() }
+        // Damage is reported on every open, so its spool is listed every time.
+        chain.usage =
+            recovered.allSatisfy(\.isLeftover)
+            ? usage(of: listing.entries.filter { $0.installation == identity.installation && $0.sequence <= chain.lastSequence })
+            : nil
+        if chain != before { try saveChain() }
     }
 
     func read(_ name: EntryName) throws -> SpoolEntry {
@@ -103,10 +139,12 @@ public final class SpoolWriter {
             key: identity.publicKey.fingerprint, request: request, body: body)
         let entry = try SpoolEntry.make(metadata: metadata, body: body, signingKey: identity.signingKey)
         let name = entry.name
-        try directory.publish(try entry.compressedFile(), as: name.entryFile, sync: true)
+        let compressed = try entry.compressedFile()
+        let signature = Array(entry.signatureFile.utf8)
+        try directory.publish(compressed, as: name.entryFile, sync: true)
         // The signature is published last: it commits the entry.
         do {
-            try directory.publish(Array(entry.signatureFile.utf8), as: name.signatureFile, sync: true)
+            try directory.publish(signature, as: name.signatureFile, sync: true)
         } catch {
             // Never committed: take the .json.gz back rather than leave a leftover (best effort;
             // if this fails too, the next start removes it).
@@ -117,7 +155,12 @@ public final class SpoolWriter {
         chain.lastSequence = sequence
         chain.lastDigest = entry.digest
         if let firstSequence { chain.firstSequence = max(chain.firstSequence, firstSequence) }
-        try state.saveChain(chain)
+        if var usage = chain.usage {
+            usage.entries += 1
+            usage.bytes += Int64(compressed.count + signature.count)
+            chain.usage = usage
+        }
+        try saveChain()
         return (entry, directory.full(name.entryFile))
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import ReplayClient
@@ -61,5 +62,82 @@ struct LedgerTests {
         #expect(again.work.count == 3)
         #expect(again.work.first { $0.id == registered[1].work[0].id }?.attempts == 1)
         #expect(try ledger.register(try SpoolScan.run(directory: first, trust: .firstUse(pins: try ledger.pins()))).alreadyDelivered == 3)
+    }
+}
+
+/// The counts the ledger keeps per installation give `uploader status` the same answer as
+/// counting every entry, through forks, quarantine, gaps and retries; an existing ledger gets
+/// them counted when it is opened.
+@Suite("Ledger counts")
+struct LedgerCountTests {
+    let temp: TemporaryDirectory
+
+    init() throws { temp = try TemporaryDirectory() }
+
+    /// The status as JSON, without the ledger's path.
+    func status(_ path: String, readOnly: Bool = true) throws -> String {
+        var status = try Ledger(path: path, readOnly: readOnly).status()
+        status.ledger = ""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(status), as: UTF8.self)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func keptCountsAnswerAsCountingEveryEntry() throws {
+        let path = temp.file("ledger.sqlite")
+        let ledger = try Ledger(path: path)
+        let key = SSHPublicKey(Curve25519.Signing.PrivateKey().publicKey)
+        let installations = ["0b7b6c1e-4c8e-4f7e-9a51-000000000001", "0b7b6c1e-4c8e-4f7e-9a51-000000000002", "0b7b6c1e-4c8e-4f7e-9a51-000000000003"]
+        func accepted(_ installation: String, _ sequence: UInt64, _ tag: String = "") -> SpoolScan.Accepted {
+            SpoolScan.Accepted(
+                name: EntryName(installation: installation, sequence: sequence),
+                digest: EntryDigest(SHA256.hash(data: Array("\(installation) \(sequence) \(tag)".utf8))), key: key, productVersion: "1.0",
+                entry: nil, folder: "/spool")
+        }
+        // The first installation: 3...5 (one sequence held twice, a fork), 8, 9; the second: 1...4;
+        // the third: 2...4, unbroken from its lowest sequence.
+        let first = [3, 4, 5, 8, 9].map { accepted(installations[0], $0) } + [accepted(installations[0], 4, "fork")]
+        let second = (1...4).map { accepted(installations[1], UInt64($0)) }
+        let third = (2...4).map { accepted(installations[2], UInt64($0)) }
+        let registered = try ledger.register(accepted: first + second + third, pins: Dictionary(uniqueKeysWithValues: installations.map { ($0, key) }))
+        // One of the fork's entries and an unbroken installation's entry end quarantined: the gaps change.
+        let quarantined = [first[5].digest, second[1].digest]
+        let now = Date()
+        try ledger.record(
+            registered.work.enumerated().map { index, work in
+                quarantined.contains(work.digest)
+                    ? Ledger.AttemptRecord(entry: work.id, at: now, latency: 0, state: .quarantined, reason: "bad", sent: false)
+                    : index % 3 == 0
+                        ? Ledger.AttemptRecord(entry: work.id, at: now, status: 503, error: "busy", latency: 0.01, state: .retrying, nextAttempt: now)
+                        : Ledger.AttemptRecord(entry: work.id, at: now, status: 201, latency: 0.01, state: .delivered)
+            })
+
+        let kept = try status(path)
+        // The same ledger without its counts (as before the migration that adds them), read as it is.
+        let copy = temp.file("copy.sqlite")
+        try Command.run("sqlite3", [path, "VACUUM INTO '\(copy)'"])
+        let dropped = try Command.run(
+            "sqlite3",
+            [
+                copy,
+                """
+                DROP TRIGGER entry_count_insert; DROP TRIGGER entry_count_delete; DROP TRIGGER entry_count_update;
+                DROP TABLE entryCount; DROP TABLE heldSequence; DROP INDEX attempt_failed;
+                DELETE FROM grdb_migrations WHERE identifier = 'v4 entry counts';
+                """,
+            ])
+        #expect(dropped.status == 0, "\(dropped.stderr)")
+        #expect(try status(copy) == kept)
+        let parsed = try JSONDecoder().decode(LedgerStatus.self, from: Data(kept.utf8))
+        #expect(
+            parsed.installations.map(\.missing) == [
+                [.init(first: 1, last: 2), .init(first: 6, last: 7)], [.init(first: 2, last: 2)], [.init(first: 1, last: 1)],
+            ])
+        #expect(parsed.installations.map(\.entries) == [6, 4, 3])
+        #expect(parsed.installations.map(\.highestSequence) == [9, 4, 4])
+        // Opening it migrates it: the counts are made from its entries.
+        _ = try Ledger(path: copy)
+        #expect(try status(copy) == kept)
     }
 }
