@@ -212,7 +212,11 @@ let package = Package(
         // Tests
         .testTarget(
             name: "SpoolFormatTests",
-            dependencies: ["SpoolFormat"],
+            dependencies: [
+                "SpoolFormat",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),

@@ -37,6 +37,9 @@ gz, sig = open(v + "entry.json.gz", "rb").read(), open(v + "entry.json.gz.sig", 
 if target == "entry-fuzzer":
     # The two-byte split prefix the target expects, then the .json.gz and the .sig.
     open(corpus + "/vector", "wb").write(len(gz).to_bytes(2, "big") + gz + sig)
+    # The metadata line alone where the .json.gz goes: mutations of it reach both metadata readers.
+    metadata = gzip.decompress(gz).split(b"\n", 1)[0]
+    open(corpus + "/metadata-line", "wb").write(len(metadata).to_bytes(2, "big") + metadata)
 elif target == "request-fuzzer":
     metadata, body = gzip.decompress(gz).split(b"\n", 1)
     blob = b"".join(l for l in sig.splitlines() if not l.startswith(b"-----"))

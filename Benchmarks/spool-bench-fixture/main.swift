@@ -5,6 +5,8 @@
 //   spool-bench-fixture requests FILE COUNT            COUNT signed entry requests of one new
 //                                                      installation, one per line, for wrk
 //   spool-bench-fixture ledger LEDGER COUNT            a ledger holding COUNT delivered entries (0: migrate only)
+//   spool-bench-fixture ceiling COUNT                  Ed25519 verifications per second with swift-crypto
+//                                                      (as the tools make them), on one core and on all
 import Crypto
 import Foundation
 import Logging
@@ -20,6 +22,7 @@ func usage() -> Never {
             usage: spool-bench-fixture SPOOL STATE COUNT [CURL_DIR]
                    spool-bench-fixture requests FILE COUNT
                    spool-bench-fixture ledger LEDGER COUNT
+                   spool-bench-fixture ceiling COUNT
 
             """.utf8))
     exit(2)
@@ -100,12 +103,45 @@ func fillLedger(path: String, count: Int) throws {
     print("registered and delivered \(count) entries of installation \(installation) in \(path)")
 }
 
+/// The machine's ceiling for anything that checks signatures: COUNT Ed25519 verifications of
+/// distinct 32-byte messages (SSHSIG signs a digest) on one thread, then spread over every core
+/// as `spooler verify` spreads them. Prints `one_core_per_s all_cores_per_s cores`.
+func measureCeiling(count: Int) {
+    let key = Curve25519.Signing.PrivateKey()
+    let publicKey = key.publicKey
+    let signed = (0..<256).map { index in
+        let message = Array(SHA256.hash(data: Array("message \(index)".utf8)))
+        return (message, try! key.signature(for: message))
+    }
+    @Sendable func verify(_ index: Int) {
+        let (message, signature) = signed[index % signed.count]
+        precondition(publicKey.isValidSignature(signature, for: message))
+    }
+    func seconds(_ work: () -> Void) -> Double {
+        let start = ContinuousClock.now
+        work()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let one = seconds { for index in 0..<count { verify(index) } }
+    let all = seconds {
+        DispatchQueue.concurrentPerform(iterations: cores) { worker in
+            for index in stride(from: worker, to: count, by: cores) { verify(index) }
+        }
+    }
+    print(String(format: "%.0f %.0f %d", Double(count) / one, Double(count) / all, cores))
+}
+
 let arguments = CommandLine.arguments
 do {
     switch arguments.count > 1 ? arguments[1] : "" {
     case "requests":
         guard arguments.count == 4, let count = Int(arguments[3]), count > 0 else { usage() }
         try writeRequests(file: arguments[2], count: count)
+    case "ceiling":
+        guard arguments.count == 3, let count = Int(arguments[2]), count > 0 else { usage() }
+        measureCeiling(count: count)
     case "ledger":
         guard arguments.count == 4, let count = Int(arguments[3]), count >= 0 else { usage() }
         try fillLedger(path: arguments[2], count: count)

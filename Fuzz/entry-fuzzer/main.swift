@@ -1,7 +1,7 @@
 // libFuzzer entry point for everything that reads untrusted entry bytes: the gzip reader, the
 // signature parser, the metadata decoder, the allowed_signers parser. It trusts the test
 // vector's key, so mutations of the vector reach the JSON decoder. Built only by Fuzz/run.sh.
-import SpoolFormat
+@_spi(Differential) import SpoolFormat
 
 let trust = SingleSignerTrust(
     key: try! SSHPublicKey(openSSHLine: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHilUydQa9Odusu77OG+T3RRlzm33By35uLC55gQuWt+"),
@@ -17,7 +17,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let signature = Array(bytes[(2 + split)...])
     _ = try? SpoolEntry.open(compressed: compressed, signatureText: signature, trust: trust)
     _ = try? Gzip.decompressMembers(compressed, expectedMembers: 2, limits: .init(maxOutputBytes: 1 << 20, maxRatio: 250), requireCanonicalHeader: true)
-    _ = try? EntryMetadata.decode(line: compressed)
+    // The canonical reader is a shortcut: the full reading must give the same fields or problem.
+    let shortcut = Result { () throws(EntryProblem) in try EntryMetadata.decode(line: compressed, canonicalReader: true) }
+    let full = Result { () throws(EntryProblem) in try EntryMetadata.decode(line: compressed, canonicalReader: false) }
+    precondition(shortcut == full, "the metadata readers disagree: \(shortcut) against \(full)")
     _ = try? SSHSignature(blob: signature)
     _ = try? AllowedSigners(text: String(decoding: signature, as: UTF8.self))
     return 0

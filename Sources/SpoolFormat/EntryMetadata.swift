@@ -61,6 +61,25 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
         self.bodySHA256 = EntryDigest.of(message: body).hex
     }
 
+    /// Every field as read, for a reader that checks them itself (`CanonicalMetadataLine`).
+    init(
+        format: Int, kind: EntryKind, installation: String, sequence: UInt64, created: String, productVersion: String,
+        schema: Int, previous: EntryDigest, key: String, request: ReplayRequest, bodyLength: Int, bodySHA256: String
+    ) {
+        self.format = format
+        self.kind = kind
+        self.installation = installation
+        self.sequence = sequence
+        self.created = created
+        self.productVersion = productVersion
+        self.schema = schema
+        self.previous = previous
+        self.key = key
+        self.request = request
+        self.bodyLength = bodyLength
+        self.bodySHA256 = bodySHA256
+    }
+
     static let fieldNames: Set<String> = [
         "format", "kind", "installation", "sequence", "created", "productVersion", "schema",
         "previous", "key", "request", "bodyLength", "bodySHA256",
@@ -101,6 +120,16 @@ public struct EntryMetadata: Codable, Equatable, Sendable {
 
     /// Decodes and validates a metadata line: exactly the known fields, each well-formed.
     public static func decode(line: [UInt8]) throws(EntryProblem) -> EntryMetadata {
+        try decode(line: line, canonicalReader: true)
+    }
+
+    /// `canonicalReader: false` reads every line with `JSONDecoder`: the tests and the entry
+    /// fuzzer compare the two.
+    @_spi(Differential) public static func decode(line: [UInt8], canonicalReader: Bool) throws(EntryProblem) -> EntryMetadata {
+        if canonicalReader, let metadata = CanonicalMetadataLine.read(line) {
+            try metadata.validate()
+            return metadata
+        }
         if let problem = StrictJSON.problem(line) { throw .metadataInvalid("metadata line \(problem)") }
         let metadata: EntryMetadata
         do {

@@ -97,19 +97,22 @@ public struct SSHSignature: Equatable, Sendable {
     public var armored: String { SSHArmor.text(blob, begin: Self.armorBegin, end: Self.armorEnd) }
 
     /// Parses armored text strictly: exact armor lines, canonical base64, nothing else.
-    public init(armored text: String) throws {
+    public init(armored text: String) throws { try self.init(armored: Array(text.utf8)) }
+
+    /// The same, on the bytes of a signature file: the lines are found and measured as bytes
+    /// (measuring them as Swift strings was a tenth of `spooler verify`).
+    public init(armored text: [UInt8]) throws {
         // Every armor line ends in a newline, the last one included, as ssh-keygen writes it.
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard lines.last == "" else { throw SSHSignatureError.malformed("the armor's last line does not end in a newline") }
-        lines.removeLast()
-        guard lines.count >= 3, lines.first == Self.armorBegin, lines.last == Self.armorEnd else {
+        guard text.last == 0x0a else { throw SSHSignatureError.malformed("the armor's last line does not end in a newline") }
+        let lines = text.dropLast().split(separator: 0x0a, omittingEmptySubsequences: false)
+        guard lines.count >= 3, lines[0].elementsEqual(Self.armorBegin.utf8), lines[lines.count - 1].elementsEqual(Self.armorEnd.utf8) else {
             throw SSHSignatureError.malformed("not an armored SSH signature (BEGIN/END SSH SIGNATURE lines)")
         }
         let body = lines[1..<lines.count - 1]
         guard body.dropLast().allSatisfy({ $0.count == 70 }), let last = body.last, (1...70).contains(last.count) else {
             throw SSHSignatureError.malformed("armor lines are not wrapped at 70 columns")
         }
-        guard let blob = StrictBase64.decode(body.joined()) else {
+        guard let blob = StrictBase64.decode(String(decoding: Array(body.joined()), as: UTF8.self)) else {
             throw SSHSignatureError.malformed("signature is not canonical base64")
         }
         try self.init(blob: blob)

@@ -131,9 +131,9 @@ public struct SpoolEntry: Sendable {
         guard text.count <= limits.maxSignatureBytes else {
             throw .tooLarge(.signatureFile, limit: limits.maxSignatureBytes)
         }
-        guard let string = String(validating: text, as: UTF8.self) else { throw .signatureMalformed("signature file is not text") }
+        guard String(validating: text, as: UTF8.self) != nil else { throw .signatureMalformed("signature file is not text") }
         do {
-            return try SSHSignature(armored: string)
+            return try SSHSignature(armored: text)
         } catch {
             throw .signatureMalformed("\(error)")
         }
