@@ -87,6 +87,46 @@ bench_max() { sort -g | tail -1; }
 
 calc() { awk "BEGIN { print $1 }"; }
 
+# bench_ceiling: Ed25519 verifications per second with swift-crypto on this machine now, on one
+# core and on all of them (`spool-bench-fixture ceiling`, median of 3), the limit of anything that
+# checks signatures: sets $CEILING_ONE and $CEILING_ALL and prints them. The CPU model of a
+# shared VM differs from one host to the next, so a figure is only read against this.
+bench_ceiling() {
+    local runs
+    runs=$(for _ in 1 2 3; do "$BIN/spool-bench-fixture" ceiling 20000; done)
+    CEILING_ONE=$(echo "$runs" | cut -d' ' -f1 | bench_median)
+    CEILING_ALL=$(echo "$runs" | cut -d' ' -f2 | bench_median)
+    echo "ceiling: Ed25519 (swift-crypto) $(printf '%.0f' "$CEILING_ONE")/s on one core, $(printf '%.0f' "$CEILING_ALL")/s on all $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+}
+
+# bench_link FROM TO: a copy of folder FROM, hard links where the file system allows.
+bench_link() { cp -al "$1" "$2" 2>/dev/null || { rm -rf "$2" && cp -a "$1" "$2"; }; }
+
+# bench_spool SPOOL STATE COUNT [CURL_DIR]: a spool of COUNT entries written by the real spool
+# writer (three durable publishes each: about 4 ms per entry). With SPOOL_CACHE=DIR, a spool of
+# COUNT entries written there by an earlier run is copied instead (hard links), and a new one is
+# kept there for the next run; say so, since its entries are older than the run.
+bench_spool() {
+    local spool=$1 state=$2 count=$3 curl=${4:-}
+    local cached=${SPOOL_CACHE:-}/$count${curl:+-curl}
+    if [ -n "${SPOOL_CACHE:-}" ] && [ -f "$cached/complete" ]; then
+        echo "spool: $count entries from SPOOL_CACHE ($cached)" >&2
+        bench_link "$cached/spool" "$spool"
+        cp -a "$cached/state" "$state"
+        [ -z "$curl" ] || bench_link "$cached/curl" "$curl"
+        return 0
+    fi
+    echo "writing $count entries with the spool writer" >&2
+    "$BIN/spool-bench-fixture" "$spool" "$state" "$count" ${curl:+"$curl"} >/dev/null
+    if [ -n "${SPOOL_CACHE:-}" ]; then
+        rm -rf "$cached" && mkdir -p "$cached"
+        bench_link "$spool" "$cached/spool"
+        cp -a "$state" "$cached/state"
+        [ -z "$curl" ] || bench_link "$curl" "$cached/curl"
+        touch "$cached/complete"
+    fi
+}
+
 # bench_csv FIELD...: one comma-separated row of the run's CSV.
 bench_csv() {
     local IFS=,

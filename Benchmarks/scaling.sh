@@ -16,8 +16,8 @@ MAX=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
 bench_init scaling
 bench_build spooler uploader receiver spool-bench-fixture
 
-echo "writing $MAX entries with the spool writer" >&2
-"$BIN/spool-bench-fixture" "$WORK/spool" "$WORK/state" "$MAX" >/dev/null
+bench_ceiling
+bench_spool "$WORK/spool" "$WORK/state" "$MAX"
 "$BIN/spooler" pubkey --state "$WORK/state" --allowed-signers >"$WORK/allowed_signers"
 
 bench_csv entries verify_s verify_peak_kib upload_s upload_peak_kib

@@ -21,8 +21,8 @@ CURL_SAMPLE=${4:-1000}
 bench_init upload
 bench_build uploader receiver spool-bench-fixture
 
-echo "writing $COUNT entries with the spool writer (and the same requests for curl)" >&2
-"$BIN/spool-bench-fixture" "$WORK/spool" "$WORK/state" "$COUNT" "$WORK/curl" >/dev/null
+bench_ceiling
+bench_spool "$WORK/spool" "$WORK/state" "$COUNT" "$WORK/curl"
 sync
 
 concurrency=()
@@ -68,4 +68,6 @@ printf '%-58s %10.0f\n' "uploader upload, $COUNT entries (median of $RUNS)" "$ra
 printf '%-58s %10.0f\n' "curl loop, first $CURL_SAMPLE entries" "$curl_rate"
 printf '%-58s %9.1fx\n' ratio "$(calc "$rate / $curl_rate")"
 printf '%-58s %10.1f\n' "uploader peak RSS, MiB (largest of $RUNS)" "$(calc "$kib / 1024")"
+printf '%-58s %10.0f\n' "ceiling: two Ed25519 checks per entry on $(nproc) cores" "$(calc "$CEILING_ALL / 2")"
+printf '%-58s %9.0f%%\n' "uploader upload, share of the ceiling" "$(calc "200 * $rate / $CEILING_ALL")"
 echo "CSV: ${CSV#"$ROOT"/}"

@@ -18,8 +18,8 @@ bench_init verify
 bench_need ssh-keygen openssh-client
 bench_build spooler spool-bench-fixture
 
-echo "writing $COUNT entries with the spool writer" >&2
-"$BIN/spool-bench-fixture" "$WORK/spool" "$WORK/state" "$COUNT" >/dev/null
+bench_ceiling
+bench_spool "$WORK/spool" "$WORK/state" "$COUNT"
 "$BIN/spooler" pubkey --state "$WORK/state" --allowed-signers >"$WORK/allowed_signers"
 
 # prefix_spool N: the spool's first N entries, hard-linked into their own folder (a spool of
@@ -69,4 +69,6 @@ printf '%-52s %10s\n' pipeline entries/s
 printf '%-52s %10.0f\n' "spooler verify, $COUNT entries (median of $RUNS)" "$rate"
 printf '%-52s %10.0f\n' "gzip -t + zcat | ssh-keygen -Y verify, $SAMPLE sampled" "$stock_rate"
 printf '%-52s %9.1fx\n' ratio "$(calc "$rate / $stock_rate")"
+printf '%-52s %10.0f\n' "ceiling: Ed25519 alone on all $(nproc) cores, same run" "$CEILING_ALL"
+printf '%-52s %9.0f%%\n' "spooler verify, share of the ceiling" "$(calc "100 * $rate / $CEILING_ALL")"
 echo "CSV: ${CSV#"$ROOT"/}"

@@ -38,7 +38,10 @@ public struct SpoolScan: Sendable {
     }
 
     public var report: SpoolVerifier.Report
+    /// The accepted entries, in name order; empty when the scan was run with `listAccepted: false`.
     public var accepted: [Accepted] = []
+    /// How many entries were accepted, listed or not.
+    public var acceptedCount = 0
     public var quarantined: [Quarantined] = []
     /// Installations pinned by this scan (trust on first use): their first entry's key.
     public var newPins: [String: SSHPublicKey] = [:]
@@ -86,17 +89,27 @@ public struct SpoolScan: Sendable {
     ///   - keep: whether to hand an accepted entry over with its verified contents (for sending
     ///     exactly what was verified) or by name only; ``accepted`` always holds names only, so
     ///     that what the scan keeps does not grow with the entries' contents.
+    ///   - listAccepted: whether ``accepted`` lists the accepted entries. The uploader takes them
+    ///     from `onAccepted` instead, so that what the scan keeps does not grow by a few hundred
+    ///     bytes per entry.
     ///   - onAccepted: called with each accepted entry as soon as its batch is verified, in name
     ///     order, on the calling thread (so sending can start before the whole spool is verified).
     public static func run(
         directory: String, trust: TrustSource, holdings: LedgerHoldings = .init(),
-        keep: (SpoolEntry) throws -> Bool = { _ in false },
+        keep: (SpoolEntry) throws -> Bool = { _ in false }, listAccepted: Bool = true,
         onAccepted: (Accepted) throws -> Void = { _ in }
     ) throws -> SpoolScan {
         var scan = SpoolScan(report: .init(directory: directory))
         var extraProblems: [SpoolProblem] = []
+        let holdsBatches = try BatchVerifier.holdsBatches(directory)
+        // What the scan keeps per entry, each name's installation and each key shared between
+        // entries (a string and two arrays less per entry), so that a large spool costs a few
+        // dozen bytes per entry here.
+        var installations: [String: String] = [:]
+        var keys: [String: SSHPublicKey] = [:]
         var validNames = Set<EntryName>()
-        // The digest accepted at each name in this scan: a batch exported twice is sent once.
+        // The digest accepted at each name in this scan: a batch exported twice is sent once. (A
+        // spool holds one entry per name: only batches can repeat one.)
         var acceptedDigests: [EntryName: EntryDigest] = [:]
         var pinned: [String: SSHPublicKey] = [:]
         var firstUse = false
@@ -110,9 +123,12 @@ public struct SpoolScan: Sendable {
         }
         // `prefix` is the entry's folder relative to `directory`, for the problems it names.
         func consider(_ entry: SpoolEntry, folder: String, prefix: String) throws {
-            validNames.insert(entry.name)
-            let installation = entry.name.installation
-            let key = entry.signature.publicKey
+            let installation = installations[entry.name.installation] ?? entry.name.installation
+            installations[installation] = installation
+            let name = EntryName(installation: installation, sequence: entry.name.sequence)
+            validNames.insert(name)
+            var key = entry.signature.publicKey
+            if let known = keys[installation], known == key { key = known } else { keys[installation] = key }
             let file = prefix + entry.name.entryFile
             if let earlier = acceptedDigests[entry.name] {
                 if earlier != entry.digest {
@@ -145,11 +161,12 @@ public struct SpoolScan: Sendable {
                     scan.newPins[installation] = key
                 }
             }
-            acceptedDigests[entry.name] = entry.digest
+            if holdsBatches { acceptedDigests[name] = entry.digest }
             var item = Accepted(
-                name: entry.name, digest: entry.digest, key: key, productVersion: entry.metadata.productVersion,
+                name: name, digest: entry.digest, key: key, productVersion: entry.metadata.productVersion,
                 entry: nil, folder: folder)
-            scan.accepted.append(item)
+            scan.acceptedCount += 1
+            if listAccepted { scan.accepted.append(item) }
             if try keep(entry) { item.entry = entry }
             try onAccepted(item)
         }
@@ -157,7 +174,7 @@ public struct SpoolScan: Sendable {
         // The ranges of each installation's chain this scan covers, for the gap check.
         var covered: [String: [Covered]] = [:]
         var problems: [SpoolProblem] = []
-        if try BatchVerifier.holdsBatches(directory) {
+        if holdsBatches {
             let single = BatchVerifier.isBatch(directory)
             let verifier = BatchVerifier(trust: batchTrust(trust))
             var installations: [String: SpoolVerifier.Report.Installation] = [:]

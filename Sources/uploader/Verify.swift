@@ -55,7 +55,7 @@ extension VerifyOutput {
     /// The spooler's shape, with the verdict of trust on first use and what upload would quarantine.
     init(_ scan: SpoolScan) {
         self.init(
-            scan.report, clean: scan.isClean, validEntries: scan.accepted.count, problems: scan.problems,
+            scan.report, clean: scan.isClean, validEntries: scan.acceptedCount, problems: scan.problems,
             quarantine: scan.quarantined.map(\.name.entryFile))
     }
 }

@@ -3,7 +3,7 @@ import FoundationEssentials
 import PropertyBased
 import Testing
 
-@testable import SpoolFormat
+@_spi(Differential) @testable import SpoolFormat
 
 /// The canonical reader is a shortcut, never a second verdict: every line, read with it or with
 /// `JSONDecoder` alone, gives the same fields or the same problem.

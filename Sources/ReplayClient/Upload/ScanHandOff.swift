@@ -45,7 +45,7 @@ final class ScanHandOff: @unchecked Sendable {
             let result = Result<Outcome, any Error> {
                 let scan = try SpoolScan.run(
                     directory: directory, trust: trust, holdings: try ledger.holdings(),
-                    keep: { entry in try budget.take(entry, beforeWaiting: handOver) }
+                    keep: { entry in try budget.take(entry, beforeWaiting: handOver) }, listAccepted: false
                 ) { accepted in
                     batch.append(accepted)
                     if pinKeys { pins[accepted.name.installation] = accepted.key }
