@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import SpoolFormat
@@ -210,7 +211,7 @@ public final class Uploader: Sendable {
             // The limit covers the whole exchange, answer body included: an endpoint trickling its
             // answer a byte at a time must not hold the upload for ever.
             let requestTimeout = options.http.requestTimeout
-            let (status, retryAfter, body) = try await Self.withTimeLimit(requestTimeout) {
+            let (status, retryAfter, body) = try await Self.withTimeLimit(requestTimeout, on: client.eventLoopGroup.any()) {
                 let response = try await client.execute(request, timeout: .milliseconds(Int64(requestTimeout * 1000)))
                 let body = try await response.body.collect(upTo: 64 * 1024)
                 return (Int(response.status.code), response.headers.first(name: "Retry-After"), String(buffer: body))
@@ -233,15 +234,25 @@ public final class Uploader: Sendable {
     }
 
     /// Runs `operation`, cancelling it after `seconds`.
-    static func withTimeLimit<T: Sendable>(_ seconds: TimeInterval, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-                throw RequestTimeLimit(seconds: seconds)
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
+    /// Runs `operation`, cancelling it after `seconds`, with a timer on `eventLoop`.
+    ///
+    /// A timer of the event loop is removed when cancelled; the `Task.sleep` of a task group
+    /// used before stayed allocated until its own deadline, a few hundred bytes for every
+    /// request of the last `--request-timeout` seconds, and cost two tasks per request.
+    static func withTimeLimit<T: Sendable>(
+        _ seconds: TimeInterval, on eventLoop: any EventLoop, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let task = Task { try await operation() }
+        let expired = NIOLockedValueBox(false)
+        let timer = eventLoop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+            expired.withLockedValue { $0 = true }
+            task.cancel()
+        }
+        defer { timer.cancel() }
+        do {
+            return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        } catch where expired.withLockedValue({ $0 }) {
+            throw RequestTimeLimit(seconds: seconds)
         }
     }
 
