@@ -107,7 +107,7 @@ public struct SpoolScan: Sendable {
         // dozen bytes per entry here.
         var installations: [String: String] = [:]
         var keys: [String: SSHPublicKey] = [:]
-        var validNames = Set<EntryName>()
+        var validNames = EntryNameRuns()
         // The digest accepted at each name in this scan: a batch exported twice is sent once. (A
         // spool holds one entry per name: only batches can repeat one.)
         var acceptedDigests: [EntryName: EntryDigest] = [:]

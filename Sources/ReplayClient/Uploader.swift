@@ -250,8 +250,12 @@ public final class Uploader: Sendable {
         }
         defer { timer.cancel() }
         do {
-            return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
-        } catch where expired.withLockedValue({ $0 }) {
+            return try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
+        } catch  where expired.withLockedValue({ $0 }) {
             throw RequestTimeLimit(seconds: seconds)
         }
     }
