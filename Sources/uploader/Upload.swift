@@ -32,7 +32,7 @@ extension UploaderCommand {
         var endpoint: String
 
         @Option(help: "Requests in flight at most.")
-        var concurrency = 16
+        var concurrency = 64
 
         @Option(
             name: .customLong("max-wait"),
@@ -78,7 +78,7 @@ extension UploaderCommand {
             help: ArgumentHelp(
                 "Verified entries waiting to be sent take at most this many MiB: verification waits for sending to catch up, and each entry is sent exactly as verified.",
                 valueName: "MiB"))
-        var memory = 8
+        var memory = 4
 
         @Flag(name: .customLong("retry-rejected"), help: "Send rejected entries (dead letters) again, once their cause is fixed; attempts count from zero.")
         var retryRejected = false

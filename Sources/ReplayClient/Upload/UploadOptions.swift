@@ -19,8 +19,8 @@ public struct UploadOptions: Sendable {
     public var report: (@Sendable (String) -> Void)?
 
     public init(
-        endpoint: URL, concurrency: Int = 16, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
-        keepBytes: Int = 8 << 20
+        endpoint: URL, concurrency: Int = 64, maxWait: TimeInterval = 60, policy: RetryPolicy = RetryPolicy(), http: HTTPSettings = HTTPSettings(),
+        keepBytes: Int = 4 << 20
     ) {
         self.keepBytes = keepBytes
         self.endpoint = endpoint
