@@ -21,6 +21,7 @@ THREADS=2
 bench_init ingest
 bench_need wrk
 bench_build receiver spool-bench-fixture
+bench_ceiling
 echo "load generator: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $THREADS threads, $CONNECTIONS connections, on the same cores as the receiver"
 
 # wrk_run MODE DURATION LIMIT: one wrk run over the first LIMIT requests; prints its RESULT
@@ -85,3 +86,4 @@ for kind in new duplicate; do
     echo
 done
 echo "CSV: ${CSV#"$ROOT"/}"
+echo "ceiling: one Ed25519 check per new entry on $(nproc) cores: $(printf '%.0f' "$CEILING_ALL")/s, shared with wrk"
