@@ -28,7 +28,8 @@ collect_runs() {
     local secs kib run
     : >"$WORK/runs"
     for run in $(seq "$RUNS"); do
-        read -r secs kib _ < <(bench_time "$WORK/collect.out" "${4:-$BIN/spooler}" collect --config "${5:-$CONFIG}" --spool "$2" --state "$3")
+        # stderr (the configuration line collect prints) is kept apart from the figures.
+        read -r secs kib _ < <(bench_time "$WORK/collect.out" "${4:-$BIN/spooler}" collect --config "${5:-$CONFIG}" --spool "$2" --state "$3" 2>>"$WORK/collect.err")
         echo "$secs $kib" >>"$WORK/runs"
         bench_csv collect "$1" "$run" "$secs" "$kib"
     done

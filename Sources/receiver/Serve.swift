@@ -9,6 +9,7 @@ import SpoolFormat
 extension ReceiverCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Serve the entry endpoint, the dashboard (GET /), GET /summary, GET /metrics and GET /reports.ndjson.",
             discussion: """
                 Prints 'listening on http://HOST:PORT' on standard output once it accepts requests.

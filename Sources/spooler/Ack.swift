@@ -9,6 +9,7 @@ import TelemetryReport
 extension SpoolerCommand {
     struct Ack: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ack",
             abstract: "Apply a receipt from the uploader: remove the entries it shows delivered.",
             discussion: """
                 Reads RECEIPT and RECEIPT.sig (written by 'uploader receipt'). The receipt must be \

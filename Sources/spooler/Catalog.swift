@@ -6,6 +6,7 @@ import TelemetryReport
 extension SpoolerCommand {
     struct Catalog: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "catalog",
             abstract: "List every metric a report may carry: key, type, the product version that introduced it.",
             discussion: "docs/PAYLOAD.md describes the types; docs/CONFIGURE.md how to choose each metric's source.")
 

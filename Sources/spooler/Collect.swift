@@ -8,6 +8,7 @@ import TelemetryReport
 extension SpoolerCommand {
     struct Collect: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "collect",
             abstract: "Collect a report and write it to the spool as one signed entry.",
             discussion: """
                 Prints the path of the new .json.gz as the last line of stdout. On a fresh state directory \

@@ -9,6 +9,7 @@ import TelemetryReport
 extension SpoolerCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Copy entries not yet exported into a new, signed batch folder (to carry out).",
             discussion: """
                 Writes DIR/INSTALLATION-FIRST-LAST-TIME/ holding the entries, the installation's \

@@ -7,6 +7,7 @@ import SpoolStore
 extension SpoolerCommand {
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "inspect",
             abstract: "Show an entry's metadata, its pretty-printed body and its signature status.",
             discussion: "Exit status: 0 when the signature verifies, 1 when it does not or the entry cannot be read, 2 on usage errors.")
 

@@ -6,6 +6,7 @@ import SpoolStore
 extension SpoolerCommand {
     struct Keygen: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "keygen",
             abstract: "Create the installation ID and the Ed25519 signing key pair in the state directory, or import a site's key.",
             discussion: """
                 The private key is an unencrypted OpenSSH key (mode 600), so 'ssh-keygen -y -f signing-key' prints its \
@@ -37,6 +38,7 @@ extension SpoolerCommand {
 
     struct Pubkey: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pubkey",
             abstract: "Print this installation's public key in OpenSSH form.")
 
         @OptionGroup var options: SpoolOptions

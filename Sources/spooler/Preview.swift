@@ -8,6 +8,7 @@ import TelemetryReport
 extension SpoolerCommand {
     struct Preview: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "preview",
             abstract: "Print exactly the two lines an entry collected now would hold. Writes nothing.",
             discussion: """
                 Prints what 'zcat ENTRY.json.gz' shows for the entry collect would write now: the metadata \

@@ -13,6 +13,7 @@ import TelemetryReport
 extension SpoolerCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Spool a report on a schedule until stopped (SIGTERM or SIGINT).",
             discussion: """
                 Reports every 'interval' (default 24h) plus a random 'jitter' (default up to 1h). At start \

@@ -8,6 +8,7 @@ import SpoolStore
 extension SpoolerCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check every entry of the spool, or an exported batch; change nothing.",
             discussion: """
                 Checks both files of each entry, gzip structure and CRCs, the signature, the metadata, \

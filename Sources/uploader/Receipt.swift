@@ -9,6 +9,7 @@ import SpoolStore
 extension UploaderCommand {
     struct Receipt: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "receipt",
             abstract: "Write a signed receipt of what the endpoint accepted, to carry back to the spooler ('spooler ack').",
             discussion: """
                 Writes FILE and FILE.sig: for one installation, every entry the endpoint accepted \
@@ -66,6 +67,7 @@ extension UploaderCommand {
 
     struct Pubkey: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pubkey",
             abstract: "Print the uploader's public key (which signs receipts) in OpenSSH form; creates the key on first use.")
 
         @OptionGroup var ledgerOptions: LedgerOptions

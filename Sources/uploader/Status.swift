@@ -8,6 +8,7 @@ import SpoolStore
 extension UploaderCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show the ledger: counts by state, the next retry, the latest errors, and per installation the highest sequence and the missing ranges.")
 
         @OptionGroup var ledgerOptions: LedgerOptions

@@ -8,6 +8,7 @@ import SpoolStore
 extension UploaderCommand {
     struct Trust: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "trust",
             abstract: "Pin installation keys from an allowed_signers file into the ledger, or list the pins.",
             discussion: """
                 For sites that do not want trust on first use: each line's installation ID is pinned to its key, \

@@ -9,6 +9,7 @@ import SpoolStore
 extension UploaderCommand {
     struct Upload: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "upload",
             abstract: "Verify a spool or exported batches and replay their entries to the endpoint; resume with the ledger.",
             discussion: """
                 Entries that fail verification are quarantined in the ledger with the reason and never sent, and so is \

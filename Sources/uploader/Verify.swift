@@ -8,6 +8,7 @@ import SpoolStore
 extension UploaderCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check every entry of a carried-out spool or exported batches, of any number of installations; change nothing.",
             discussion: """
                 The same checks as 'spooler verify': both files of each entry, gzip structure and CRCs, the \
