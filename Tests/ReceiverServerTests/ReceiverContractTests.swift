@@ -78,8 +78,9 @@ struct ReceiverContractTests {
     func storesOnceAndAnswersARepeatAsSuccess(engine: StoreEngine) async throws {
         let first = try entry()
         try await app(engine).test(.router) { client in
-            #expect(try await post(client, first).0 == .created)
-            #expect(try await post(client, first).0 == .ok)
+            // The answers are JSON with sorted keys, as docs/PROTOCOL.md shows them.
+            #expect(try await post(client, first) == (.created, "{\"digest\":\"\(first.digest)\",\"status\":\"stored\"}\n"))
+            #expect(try await post(client, first) == (.ok, "{\"digest\":\"\(first.digest)\",\"status\":\"duplicate\"}\n"))
             let summary = try await client.execute(uri: "/summary", method: .get) { response in
                 try JSONDecoder().decode(ReceiverSummary.self, from: Data(response.body.readableBytesView))
             }
