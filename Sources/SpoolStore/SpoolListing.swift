@@ -21,12 +21,12 @@ public struct SpoolListing: Sendable {
     public var strays: [String] = []
 
     public init(directory: String) throws {
-        // One table for both files of each entry, and one shared string per installation, so a
-        // large spool costs a few dozen bytes per entry here.
-        var files: [EntryName: UInt8] = [:]
+        // Each installation's files as sequence numbers, doubled, plus one for a `.sig`, sorted
+        // afterwards to pair an entry's two files: 8 bytes per file while listing (a table keyed
+        // by name took 65 bytes, two thirds of what `spooler verify` needs for 100,000 entries),
+        // and one shared string per installation.
+        var files: [String: [UInt64]] = [:]
         var installations: [String: String] = [:]
-        let entryFile: UInt8 = 1
-        let signatureFile: UInt8 = 2
         try FileSystem.forEachName(in: directory) { name, isRegularFile in
             if Self.knownFiles.contains(name) { return }
             if name.hasPrefix(DurableDirectory.temporaryPrefix) {
@@ -39,14 +39,28 @@ public struct SpoolListing: Sendable {
             }
             let installation = installations[parsed.installation] ?? parsed.installation
             installations[installation] = installation
-            let entry = EntryName(installation: installation, sequence: parsed.sequence)
-            files[entry, default: 0] |= name.hasSuffix(EntryName.signatureSuffix) ? signatureFile : entryFile
+            files[installation, default: []].append(parsed.sequence << 1 | (name.hasSuffix(EntryName.signatureSuffix) ? 1 : 0))
         }
-        for (entry, kinds) in files {
-            switch kinds {
-            case entryFile | signatureFile: entries.append(entry)
-            case entryFile: incomplete.append(entry)
-            default: orphanSignatures.append(entry)
+        entries.reserveCapacity(files.values.reduce(0) { $0 + $1.count } / 2)
+        for installation in Array(files.keys) {
+            // Taken out of the table, so that it is sorted in place and freed once paired.
+            var sorted = files.removeValue(forKey: installation) ?? []
+            sorted.sort()
+            var index = 0
+            while index < sorted.count {
+                let sequence = sorted[index] >> 1
+                var hasEntryFile = false
+                var hasSignature = false
+                while index < sorted.count, sorted[index] >> 1 == sequence {
+                    if sorted[index] & 1 == 1 { hasSignature = true } else { hasEntryFile = true }
+                    index += 1
+                }
+                let entry = EntryName(installation: installation, sequence: sequence)
+                switch (hasEntryFile, hasSignature) {
+                case (true, true): entries.append(entry)
+                case (true, false): incomplete.append(entry)
+                default: orphanSignatures.append(entry)
+                }
             }
         }
         entries.sort()
