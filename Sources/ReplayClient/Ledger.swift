@@ -42,6 +42,12 @@ public final class Ledger: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
         }
+        // A page cache of 1 MiB per connection (SQLite's default is 2 MiB): the uploader appends
+        // rows and looks them up by index, so a larger cache only fills with pages it will not
+        // read again, and each connection's cache grows with the ledger up to its limit.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -1024")
+        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             if readOnly {
