@@ -48,7 +48,7 @@ public final class Uploader: Sendable {
         defer { wakeUp.cancel() }
         var verification: ScanHandOff.Outcome?
         var scanned = start
-        var health = EndpointHealth()
+        var health = EndpointHealth(concurrency: options.concurrency)
         var watch = FailureWatch(report: options.report)
         var toSend = 0
         let client: HTTPClient

@@ -143,11 +143,11 @@ struct UploadEndToEndTests {
     func anOutagePausesTheEndpointAndRejectsNothing() async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 200)
         let failing = try await ReceiverProcess(in: temp, arguments: ["--fail-rate", "1", "--fail-status", "500"])
-        // 16 in flight: the pause comes after 10 failures, and only the requests already in
-        // flight then may follow it, so fewer than 10 + 16 + a few reach the endpoint.
+        // 16 in flight: the pause comes after 16 failures (never fewer than the requests in
+        // flight), and only the requests already in flight then may follow it.
         let result = try await upload(spool, to: failing, ["--retry-base", "0.05", "--retry-cap", "2", "--concurrency", "16"])
         #expect(result.status == 75, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("endpoint paused: 10 entries in a row failed with no success in between (last: HTTP 500"), "\(result.stdout)")
+        #expect(result.stdout.contains("endpoint paused: 16 entries in a row failed with no success in between (last: HTTP 500"), "\(result.stdout)")
         #expect(!result.stdout.contains("rejected"), "\(result.stdout)")
         #expect(try await failing.summary().requests.total < 40, "the paused endpoint was still sent requests")
         let status = try await status()
