@@ -238,7 +238,7 @@ public final class Uploader: Sendable {
     ///
     /// A timer of the event loop is removed when cancelled; the `Task.sleep` of a task group
     /// used before stayed allocated until its own deadline, a few hundred bytes for every
-    /// request of the last `--request-timeout` seconds, and cost two tasks per request.
+    /// request of the last `--timeout` seconds, and cost two tasks per request.
     static func withTimeLimit<T: Sendable>(
         _ seconds: TimeInterval, on eventLoop: any EventLoop, _ operation: @escaping @Sendable () async throws -> T
     ) async throws -> T {
