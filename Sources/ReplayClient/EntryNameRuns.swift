@@ -12,15 +12,15 @@ struct EntryNameRuns {
     }
 
     private static func insert(_ sequence: UInt64, into list: inout [SequenceRange]) {
-        if let last = list.last, sequence > last.last {
-            if sequence == last.last + 1 { list[list.count - 1].last = sequence } else { list.append(SequenceRange(first: sequence, last: sequence)) }
-        } else if !list.contains(where: { $0.first <= sequence && sequence <= $0.last }) {
+        if let last = list.last, sequence <= last.last {
             // Out of order (a batch before an earlier one): rare, so a plain search is enough.
-            list.append(SequenceRange(first: sequence, last: sequence))
+            if !list.contains(where: { $0.contains(sequence) }) { list.append(SequenceRange(first: sequence, last: sequence)) }
+        } else {
+            list.appendRun(sequence)
         }
     }
 
     func contains(_ name: EntryName) -> Bool {
-        runs[name.installation]?.contains { $0.first <= name.sequence && name.sequence <= $0.last } ?? false
+        runs[name.installation]?.contains { $0.contains(name.sequence) } ?? false
     }
 }

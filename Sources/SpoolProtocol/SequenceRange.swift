@@ -24,3 +24,19 @@ public struct SequenceRange: Codable, Sendable, Equatable, Hashable {
         return result
     }
 }
+
+extension SequenceRange {
+    public func contains(_ sequence: UInt64) -> Bool { first <= sequence && sequence <= last }
+}
+
+extension Array where Element == SequenceRange {
+    /// Adds `sequence` to runs of sequences met in ascending order: the last run grows when
+    /// `sequence` follows it, a new run starts otherwise.
+    public mutating func appendRun(_ sequence: UInt64) {
+        if let last, last.last + 1 == sequence {
+            self[count - 1].last = sequence
+        } else {
+            append(SequenceRange(first: sequence, last: sequence))
+        }
+    }
+}

@@ -300,17 +300,13 @@ struct ChainFold {
     }
 
     private mutating func markPresent(_ name: EntryName) {
-        if let last = present.last, name.sequence == last.last + 1 {
-            present[present.count - 1].last = name.sequence
-            return
-        }
         if let last = present.last {
-            holes.append((SequenceRange(first: last.last + 1, last: name.sequence - 1), name))
+            if name.sequence != last.last + 1 { holes.append((SequenceRange(first: last.last + 1, last: name.sequence - 1), name)) }
         } else if let state = expected[name.installation], name.sequence > state.firstSequence {
             // The spool should start where the state says entries were last removed on purpose.
             holes.append((SequenceRange(first: state.firstSequence, last: name.sequence - 1), name))
         }
-        present.append(SequenceRange(first: name.sequence, last: name.sequence))
+        present.appendRun(name.sequence)
     }
 
     private mutating func startIfNeeded(_ name: EntryName, problems: inout [SpoolProblem]) {

@@ -26,7 +26,7 @@ struct EndpointHealth {
     /// Why the endpoint is paused, once it is.
     private(set) var paused: String?
 
-    init(concurrency: Int = 1) { threshold = max(Self.minimumThreshold, concurrency) }
+    init(concurrency: Int) { threshold = max(Self.minimumThreshold, concurrency) }
 
     /// The endpoint answered as a working endpoint does.
     mutating func answered() {
