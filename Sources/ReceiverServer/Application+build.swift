@@ -168,32 +168,20 @@ final class EntryReceiver: Sendable {
             if declaredLength.map({ body.readableBytes < $0 }) == true {
                 return abandoned(nil)
             }
+            if Self.isPipeline(request) {
+                return try await receivePipeline(body, decision: decision, context: context)
+            }
             let entry: SpoolEntry
             do {
                 entry = try reader.read(EntryRequest(request, body: Array(buffer: body)))
             } catch {
                 throw Refusal(error)
             }
-            let outcome = try await committer.submit(ReceivedEntry(entry: entry))
+            let outcome = try await committer.submit([ReceivedEntry(entry: entry)])[0]
             if decision == .dropAfter { return drop(context) }
-            switch outcome {
-            case .stored:
-                return respond(.created, "stored", entry.digest)
-            case .duplicate:
-                return respond(.ok, "duplicate", entry.digest)
-            case .conflict(let existing):
-                throw Refusal(
-                    status: .conflict, code: "sequence_conflict",
-                    message:
-                        "installation \(entry.metadata.installation) sequence \(entry.metadata.sequence) is stored with digest \(existing), not \(entry.digest)"
-                )
-            case .foreignKey(let pinned):
-                throw Refusal(
-                    status: .forbidden, code: "key_not_pinned",
-                    message:
-                        "installation \(entry.metadata.installation) is pinned to key \(pinned), but this entry is signed by \(entry.signature.publicKey.fingerprint)"
-                )
-            }
+            let answer = Self.answer(outcome, for: entry)
+            counters.count(answer.status.code)
+            return Self.response(answer)
         } catch let refusal as Refusal {
             return answer(refusal)
         } catch {
@@ -213,33 +201,51 @@ final class EntryReceiver: Sendable {
         return Response(status: .badRequest)
     }
 
-    private func drop(_ context: ReceiverContext) -> Response {
+    func drop(_ context: ReceiverContext) -> Response {
         counters.countDrop()
         context.channel.close(mode: .all, promise: nil)
         return Response(status: .internalServerError)
     }
 
-    /// The answer to an entry taken: `{"digest":…,"status":…}`, the bytes `json` would write
-    /// (sorted keys; a digest and a status word need no escapes), without an encoder per request
-    /// (a fortieth of the receiver's time under load).
-    private func respond(_ status: HTTPResponse.Status, _ word: StaticString, _ digest: EntryDigest) -> Response {
-        counters.count(status.code)
-        let body = "{\"digest\":\"\(digest)\",\"status\":\"\(word)\"}\n"
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    /// The status and body answering an entry request, once storing it came to `outcome`.
+    static func answer(_ outcome: StoreOutcome, for entry: SpoolEntry) -> EntryAnswerBody {
+        switch outcome {
+        case .stored:
+            return .taken(.created, "stored", entry.digest)
+        case .duplicate:
+            return .taken(.ok, "duplicate", entry.digest)
+        case .conflict(let existing):
+            return .refused(
+                Refusal(
+                    status: .conflict, code: "sequence_conflict",
+                    message:
+                        "installation \(entry.metadata.installation) sequence \(entry.metadata.sequence) is stored with digest \(existing), not \(entry.digest)"
+                ))
+        case .foreignKey(let pinned):
+            return .refused(
+                Refusal(
+                    status: .forbidden, code: "key_not_pinned",
+                    message:
+                        "installation \(entry.metadata.installation) is pinned to key \(pinned), but this entry is signed by \(entry.signature.publicKey.fingerprint)"
+                ))
+        }
+    }
+
+    static func response(_ answer: EntryAnswerBody, headers: HTTPFields = [:]) -> Response {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        fields.append(contentsOf: headers)
+        var body = ByteBuffer(bytes: answer.json)
+        body.writeInteger(UInt8(ascii: "\n"))
+        return Response(status: answer.status, headers: fields, body: .init(byteBuffer: body))
     }
 
     private func answer(_ refusal: Refusal) -> Response {
         counters.count(refusal.status.code)
-        var response = Self.json(["error": ["code": refusal.code, "message": refusal.message]], status: refusal.status)
-        response.headers.append(contentsOf: refusal.headers)
-        return response
+        return Self.response(.refused(refusal), headers: refusal.headers)
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data + [0x0a])))
+        response(EntryAnswerBody(status: status, json: EntryAnswerBody.json(value)))
     }
 }
 

@@ -6,21 +6,27 @@
 actor GroupCommit {
     private let store: any ReportStore
     private let pinKeys: Bool
-    private var pending: [(entry: ReceivedEntry, reply: CheckedContinuation<StoreOutcome, any Error>)] = []
+    /// Each submission's entries, which share one transaction and one reply.
+    private var pending: [(entries: [ReceivedEntry], reply: CheckedContinuation<[StoreOutcome], any Error>)] = []
+    private var pendingEntries = 0
     private var flushing = false
     private let maxBatch = 256
 
     /// Entries waiting for the next transaction (the store's load, shown by `GET /metrics`).
-    var waiting: Int { pending.count }
+    var waiting: Int { pendingEntries }
 
     init(store: any ReportStore, pinKeys: Bool) {
         self.store = store
         self.pinKeys = pinKeys
     }
 
-    func submit(_ entry: ReceivedEntry) async throws -> StoreOutcome {
-        try await withCheckedThrowingContinuation { reply in
-            pending.append((entry, reply))
+    /// Stores `entries` (one request's, or a pipeline's) in one transaction, shared with other
+    /// requests' entries; returns their outcomes in order once the transaction has committed.
+    func submit(_ entries: [ReceivedEntry]) async throws -> [StoreOutcome] {
+        guard !entries.isEmpty else { return [] }
+        return try await withCheckedThrowingContinuation { reply in
+            pending.append((entries, reply))
+            pendingEntries += entries.count
             if !flushing {
                 flushing = true
                 Task { await self.flush() }
@@ -30,11 +36,22 @@ actor GroupCommit {
 
     private func flush() async {
         while !pending.isEmpty {
-            let batch = Array(pending.prefix(maxBatch))
-            pending.removeFirst(batch.count)
+            // Whole submissions, up to `maxBatch` entries (a larger pipeline goes alone).
+            var taken = 0
+            var count = 0
+            while taken < pending.count, taken == 0 || count + pending[taken].entries.count <= maxBatch {
+                count += pending[taken].entries.count
+                taken += 1
+            }
+            let batch = Array(pending.prefix(taken))
+            pending.removeFirst(taken)
+            pendingEntries -= count
             do {
-                let outcomes = try await store.store(batch.map(\.entry), pinKeys: pinKeys)
-                for (item, outcome) in zip(batch, outcomes) { item.reply.resume(returning: outcome) }
+                var outcomes = try await store.store(batch.flatMap(\.entries), pinKeys: pinKeys)[...]
+                for item in batch {
+                    item.reply.resume(returning: Array(outcomes.prefix(item.entries.count)))
+                    outcomes = outcomes.dropFirst(item.entries.count)
+                }
             } catch {
                 for item in batch { item.reply.resume(throwing: error) }
             }

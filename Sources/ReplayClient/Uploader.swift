@@ -42,13 +42,16 @@ public final class Uploader: Sendable {
             sink.yield(.scan($0))
         }
         var summary = UploadSummary()
-        var schedule = SendSchedule(concurrency: options.concurrency)
+        // Entries in flight: each request in flight carries up to --entries-per-request.
+        var schedule = SendSchedule(concurrency: options.concurrency * options.entriesPerRequest)
         var flush = LedgerFlushPolicy(ledger: ledger)
         var wakeUp = DueWakeUp()
         defer { wakeUp.cancel() }
         var verification: ScanHandOff.Outcome?
         var scanned = start
-        var health = EndpointHealth(concurrency: options.concurrency)
+        var health = EndpointHealth(concurrency: options.concurrency * options.entriesPerRequest)
+        let pipelineRefusal = PipelineRefusal()
+        let pipelinesSent = NIOLockedValueBox(0)
         var watch = FailureWatch(report: options.report)
         var toSend = 0
         let client: HTTPClient
@@ -66,8 +69,18 @@ public final class Uploader: Sendable {
                 var events = events.makeAsyncIterator()
                 while true {
                     // A paused endpoint gets no new request; the run ends once those in flight are back.
-                    for work in health.paused == nil ? schedule.takeDue(now: Date()) : [] {
-                        group.addTask { sink.yield(await self.attempt(work, client: client, directory: directory, trust: trust)) }
+                    let due = health.paused == nil ? schedule.takeDue(now: Date(), room: options.entriesPerRequest) : []
+                    if options.entriesPerRequest == 1 {
+                        for work in due {
+                            group.addTask { sink.yield(await self.attempt(work, client: client, trust: trust)) }
+                        }
+                    } else {
+                        for first in stride(from: 0, to: due.count, by: options.entriesPerRequest) {
+                            let works = Array(due[first..<min(first + options.entriesPerRequest, due.count)])
+                            group.addTask {
+                                for event in await self.attempt(pipeline: works, client: client, trust: trust, refusal: pipelineRefusal, sent: pipelinesSent) { sink.yield(event) }
+                            }
+                        }
                     }
                     if schedule.inFlight == 0 {
                         if health.paused != nil, verification != nil {
@@ -133,6 +146,7 @@ public final class Uploader: Sendable {
         try await client.shutdown()
         guard let verification else { throw UploadError("verification ended without a result") }
         summary.waiting = schedule.waitingCount
+        summary.pipelines = pipelinesSent.withLockedValue { $0 }
         summary.endpointPaused = health.paused
         summary.seconds = Date().timeIntervalSince(start)
         summary.scanSeconds = scanned.timeIntervalSince(start)
@@ -169,19 +183,35 @@ public final class Uploader: Sendable {
         }
     }
 
+    /// The record of an attempt of `work` that began at `started`.
+    static func record(
+        _ work: Ledger.Work, started: Date, _ state: LedgerEntryState, status: Int? = nil, error: String? = nil, next: Date? = nil,
+        reason: String? = nil, sent: Bool = true, diagnosis: FailureDiagnosis? = nil
+    ) -> Event {
+        var attempt = Ledger.AttemptRecord(
+            entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
+            state: state, nextAttempt: next, reason: reason, sent: sent)
+        attempt.diagnosis = diagnosis
+        return .attempted(work, attempt)
+    }
+
     /// One attempt: re-read and re-verify the entry, send it, classify the answer.
-    func attempt(_ work: Ledger.Work, client: HTTPClient, directory: String, trust: TrustSource) async -> Event {
-        let started = Date()
-        func record(
-            _ state: LedgerEntryState, status: Int? = nil, error: String? = nil, next: Date? = nil, reason: String? = nil, sent: Bool = true,
-            diagnosis: FailureDiagnosis? = nil
-        ) -> Event {
-            var attempt = Ledger.AttemptRecord(
-                entry: work.id, at: started, status: status, error: error, latency: Date().timeIntervalSince(started),
-                state: state, nextAttempt: next, reason: reason, sent: sent)
-            attempt.diagnosis = diagnosis
-            return .attempted(work, attempt)
+    func attempt(_ work: Ledger.Work, client: HTTPClient, trust: TrustSource) async -> Event {
+        switch prepare(work, trust: trust) {
+        case .success(let entry): return await send(entry, of: work, client: client)
+        case .failure(let quarantined): return quarantined.event
         }
+    }
+
+    /// An entry that failed its check before sending: the event recording its quarantine.
+    struct NotSent: Error {
+        var event: Event
+    }
+
+    /// The entry to send for `work`: the verified entry kept in memory, or the file read and
+    /// verified again; an entry that no longer verifies, or changed, is quarantined instead.
+    func prepare(_ work: Ledger.Work, trust: TrustSource) -> Result<SpoolEntry, NotSent> {
+        let started = Date()
         let entry: SpoolEntry
         if let verified = work.entry {
             entry = verified
@@ -195,45 +225,67 @@ public final class Uploader: Sendable {
             switch Self.open(work.name, in: work.folder, trust: recheck) {
             case .success(let opened): entry = opened
             case .failure(let problem):
-                return record(.quarantined, reason: "\(problem.code): \(problem.message) (checked again before sending)", sent: false)
+                return .failure(
+                    NotSent(
+                        event: Self.record(
+                            work, started: started, .quarantined, reason: "\(problem.code): \(problem.message) (checked again before sending)", sent: false)))
             }
         }
         guard entry.digest == work.digest else {
-            return record(
-                .quarantined,
-                reason:
-                    "\(ProblemCode.entryChanged): \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending",
-                sent: false)
+            return .failure(
+                NotSent(
+                    event: Self.record(
+                        work, started: started, .quarantined,
+                        reason:
+                            "\(ProblemCode.entryChanged): \(work.name.entryFile) now holds digest \(entry.digest), verified as \(work.digest); rescan before sending",
+                        sent: false)))
         }
-        let attempts = work.attempts + 1
+        return .success(entry)
+    }
+
+    /// Sends one entry in a request of its own and classifies the answer.
+    func send(_ entry: SpoolEntry, of work: Ledger.Work, client: HTTPClient) async -> Event {
+        let started = Date()
         do {
-            let request = Self.request(for: entry, endpoint: options.endpoint)
-            // The limit covers the whole exchange, answer body included: an endpoint trickling its
-            // answer a byte at a time must not hold the upload for ever.
-            let requestTimeout = options.http.requestTimeout
-            let (status, retryAfter, body) = try await Self.withTimeLimit(requestTimeout, on: client.eventLoopGroup.any()) {
-                let response = try await client.execute(request, timeout: .milliseconds(Int64(requestTimeout * 1000)))
-                let body = try await response.body.collect(upTo: 64 * 1024)
-                return (Int(response.status.code), response.headers.first(name: "Retry-After"), String(buffer: body))
-            }
-            switch RetryPolicy.verdict(status: status) {
-            case .delivered:
-                return record(.delivered, status: status)
-            case .permanent:
-                let message = Self.errorMessage(body)
-                return record(.rejected, status: status, error: message, reason: "HTTP \(status)" + (message.map { ": \($0)" } ?? ""))
-            case .retry:
-                let delay = options.policy.delay(afterAttempts: attempts, status: status, retryAfter: retryAfter)
-                return record(.retrying, status: status, error: Self.errorMessage(body), next: Date().addingTimeInterval(delay))
-            }
+            let (status, retryAfter, body) = try await exchange(Self.request(for: entry, endpoint: options.endpoint), client: client, maxAnswer: 64 * 1024)
+            return outcome(of: work, started: started, status: status, retryAfter: retryAfter, message: Self.errorMessage(body))
         } catch {
-            let diagnosis = FailureDiagnosis(error, endpoint: options.endpoint, caFile: options.http.caFile)
-            return record(
-                .retrying, error: diagnosis.message, next: Date().addingTimeInterval(options.policy.backoff(afterAttempts: attempts)), diagnosis: diagnosis)
+            return failure(of: work, started: started, error)
         }
     }
 
-    /// Runs `operation`, cancelling it after `seconds`.
+    /// Sends `request` and collects its answer, all within `--timeout`: an endpoint trickling
+    /// its answer a byte at a time must not hold the upload for ever.
+    func exchange(_ request: HTTPClientRequest, client: HTTPClient, maxAnswer: Int) async throws -> (status: Int, retryAfter: String?, body: String) {
+        let requestTimeout = options.http.requestTimeout
+        return try await Self.withTimeLimit(requestTimeout, on: client.eventLoopGroup.any()) {
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(requestTimeout * 1000)))
+            let body = try await response.body.collect(upTo: maxAnswer)
+            return (Int(response.status.code), response.headers.first(name: "Retry-After"), String(buffer: body))
+        }
+    }
+
+    /// What an answer with `status` means for `work` (docs/PROTOCOL.md, "3. Answers").
+    func outcome(of work: Ledger.Work, started: Date, status: Int, retryAfter: String?, message: String?) -> Event {
+        switch RetryPolicy.verdict(status: status) {
+        case .delivered:
+            return Self.record(work, started: started, .delivered, status: status)
+        case .permanent:
+            return Self.record(work, started: started, .rejected, status: status, error: message, reason: "HTTP \(status)" + (message.map { ": \($0)" } ?? ""))
+        case .retry:
+            let delay = options.policy.delay(afterAttempts: work.attempts + 1, status: status, retryAfter: retryAfter)
+            return Self.record(work, started: started, .retrying, status: status, error: message, next: Date().addingTimeInterval(delay))
+        }
+    }
+
+    /// A request for `work` that got no answer: retried after the backoff.
+    func failure(of work: Ledger.Work, started: Date, _ error: any Error) -> Event {
+        let diagnosis = FailureDiagnosis(error, endpoint: options.endpoint, caFile: options.http.caFile)
+        return Self.record(
+            work, started: started, .retrying, error: diagnosis.message,
+            next: Date().addingTimeInterval(options.policy.backoff(afterAttempts: work.attempts + 1)), diagnosis: diagnosis)
+    }
+
     /// Runs `operation`, cancelling it after `seconds`, with a timer on `eventLoop`.
     ///
     /// A timer of the event loop is removed when cancelled; the `Task.sleep` of a task group
@@ -285,7 +337,10 @@ public final class Uploader: Sendable {
 
     /// The request an entry records (docs/PROTOCOL.md), built by the contract's client half.
     public static func request(for entry: SpoolEntry, endpoint: URL) -> HTTPClientRequest {
-        let contract = EntryRequest(entry: entry)
+        request(EntryRequest(entry: entry), endpoint: endpoint)
+    }
+
+    static func request(_ contract: EntryRequest, endpoint: URL) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: contract.url(endpoint: endpoint.absoluteString))
         request.method = .init(rawValue: contract.method)
         for header in contract.headers { request.headers.add(name: header.name, value: header.value) }

@@ -36,6 +36,13 @@ extension UploaderCommand {
         var concurrency = 64
 
         @Option(
+            name: .customLong("entries-per-request"),
+            help: ArgumentHelp(
+                "Send up to this many entries in one request (an application/http pipeline, docs/PROTOCOL.md section 7), to an endpoint that takes them, as the reference receiver does. 1 (the default) sends each entry's own request.",
+                valueName: "n"))
+        var entriesPerRequest = 1
+
+        @Option(
             name: .customLong("max-wait"),
             help: ArgumentHelp("Stop when the next attempt is further away than this; the ledger keeps the rest for the next run.", valueName: "seconds"))
         var maxWait = 60.0
@@ -92,6 +99,7 @@ extension UploaderCommand {
                 throw ValidationError("--endpoint '\(endpoint)' is not an http(s) URL, e.g. --endpoint https://telemetry.vendor.example")
             }
             try BoundedOption.check(concurrency, "--concurrency", in: 1...256)
+            try BoundedOption.check(entriesPerRequest, "--entries-per-request", in: 1...UploadOptions.maxEntriesPerRequest)
             try BoundedOption.check(maxWait, "--max-wait", in: 0...BoundedOption.seconds.upperBound, unit: "seconds")
             try BoundedOption.check(memory, "--memory", in: 0...65_536, unit: "MiB")
             try BoundedOption.check(maxAttempts, "--max-attempts", in: 1...1_000_000)
@@ -125,6 +133,7 @@ extension UploaderCommand {
                 http: HTTPSettings(caFile: caFile, connectTimeout: connectTimeout, requestTimeout: timeout),
                 keepBytes: memory << 20)
             options.retryRejected = retryRejected
+            options.entriesPerRequest = entriesPerRequest
             options.ignoreSchedule = now
             var logger = Logger(label: "uploader")
             logger.logLevel = .warning
@@ -157,7 +166,7 @@ extension UploaderCommand {
             if s.waiting > 0 { parts.append("\(s.waiting) waiting") }
             var text =
                 "\(s.entries) entries: " + parts.joined(separator: ", ")
-                + "; \(s.requests) requests in \(String(format: "%.2f", s.seconds)) s"
+                + "; \(s.requests) requests" + (s.pipelines > 0 ? " (\(s.pipelines) pipelines)" : "") + " in \(String(format: "%.2f", s.seconds)) s"
             if s.delivered > 0 { text += " (\(Int(s.rate.rounded())) entries/s)" }
             if let paused = s.endpointPaused {
                 text += "; endpoint paused: \(paused); no attempt counted against the entries: run upload again later"

@@ -61,7 +61,12 @@ final class RawEndpoint: @unchecked Sendable {
 
     /// Every accepted connection is given to `answer` (with the request's number, from 1) on its
     /// own thread, after the request head and a `Content-Length` body were read.
-    init(answer: @escaping @Sendable (RawSocket, Int) -> Void) throws {
+    convenience init(answer: @escaping @Sendable (RawSocket, Int) -> Void) throws {
+        try self.init { socket, number, _ in answer(socket, number) }
+    }
+
+    /// As ``init(answer:)``, also giving `answer` the request head, in lower case.
+    init(answerHead answer: @escaping @Sendable (RawSocket, Int, String) -> Void) throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.listener = listener
         var yes: Int32 = 1
@@ -88,8 +93,7 @@ final class RawEndpoint: @unchecked Sendable {
                     return requestCount
                 }
                 Thread.detachNewThread {
-                    Self.readRequest(socket)
-                    answer(socket, number)
+                    answer(socket, number, Self.readRequest(socket))
                 }
             }
         }
@@ -98,20 +102,20 @@ final class RawEndpoint: @unchecked Sendable {
     var requests: Int { lock.withLock { requestCount } }
     var url: String { "http://127.0.0.1:\(port)" }
 
-    /// Reads a request head and its `Content-Length` body.
-    private static func readRequest(_ socket: RawSocket) {
+    /// Reads a request head and its `Content-Length` body; returns the head in lower case.
+    private static func readRequest(_ socket: RawSocket) -> String {
         var received: [UInt8] = []
         var byte = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = byte.withUnsafeMutableBytes { recv(socket.fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { return }
+            if count <= 0 { return "" }
             received += byte[0..<count]
             guard let end = (0..<max(0, received.count - 3)).first(where: { received[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) }) else { continue }
             let head = String(decoding: received[..<end], as: UTF8.self).lowercased()
             let length =
                 head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                 .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
-            if received.count - (end + 4) >= length { return }
+            if received.count - (end + 4) >= length { return head }
         }
     }
 

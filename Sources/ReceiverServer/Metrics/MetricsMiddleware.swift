@@ -7,8 +7,9 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        // Entries arrive by POST or PUT on any path; the admin pages are all GET.
-        let route: ReceiverMetrics.Route = request.method == .post || request.method == .put ? .entry : .admin
+        // Entries arrive by POST or PUT on any path, alone or in pipelines; the admin pages are all GET.
+        let route: ReceiverMetrics.Route =
+            EntryReceiver.isPipeline(request) ? .pipeline : request.method == .post || request.method == .put ? .entry : .admin
         do {
             let response = try await next(request, context)
             record(route, response.status, since: start)

@@ -34,15 +34,15 @@ public final class ReceiverMetrics: Sendable {
         MetricNameDescriptor(namespace: "receiver", metricName: metric, unitName: unit, helpText: help)
     }
 
-    /// Which part of the receiver answered: entry requests, or the admin pages.
-    enum Route: String { case entry, admin }
+    /// Which part of the receiver answered: entry requests, pipelines of them, or the admin pages.
+    enum Route: String { case entry, pipeline, admin }
 
     enum StoreOperation: String, CaseIterable { case write, read }
 
     /// Counts one answered request.
     func countRequest(_ route: Route, status: HTTPResponse.Status) {
         registry.makeCounter(
-            descriptor: Self.name("requests", unit: "total", "Requests answered, by route (entry or admin) and status."),
+            descriptor: Self.name("requests", unit: "total", "Requests answered, by route (entry, pipeline or admin) and status."),
             labels: [("route", route.rawValue), ("status", String(status.code))]
         ).increment()
     }

@@ -28,7 +28,10 @@ struct SendSchedule {
 
     /// Takes the entries due by `now`, as many as the concurrency leaves room for; each counts as
     /// in flight until ``finished(_:record:)``.
-    mutating func takeDue(now: Date) -> [Ledger.Work] {
+    /// - Parameter room: take nothing until this many can be taken (a whole pipeline's worth), so
+    ///   that entries coming back one at a time do not go out one per request.
+    mutating func takeDue(now: Date, room: Int = 1) -> [Ledger.Work] {
+        guard concurrency - inFlight >= min(room, concurrency) else { return [] }
         var taken: [Ledger.Work] = []
         while inFlight < concurrency, let first = waiting.min, first.work.due <= now {
             taken.append(waiting.removeMin().work)

@@ -1,10 +1,17 @@
 import Foundation
+import SpoolProtocol
 
 /// What `uploader upload` is told.
 public struct UploadOptions: Sendable {
     /// The endpoint's base URL; each entry's recorded path is appended.
     public var endpoint: URL
+    /// Requests in flight at most.
     public var concurrency: Int
+    /// Entries per request: 1 sends each entry in a request of its own (docs/PROTOCOL.md, section
+    /// 1); more sends pipelines of up to this many (section 7), to endpoints that take them.
+    public var entriesPerRequest = 1
+    /// The most entries a pipeline may hold (a receiver refuses more).
+    public static let maxEntriesPerRequest = EntryPipeline.maxEntries
     /// Stop when the next attempt is further away than this; the ledger keeps the rest.
     public var maxWait: TimeInterval
     public var policy: RetryPolicy

@@ -16,8 +16,10 @@ public struct UploadSummary: Codable, Sendable, Equatable {
     public var quarantined = 0
     /// Still to deliver: the next attempt is further away than --max-wait.
     public var waiting = 0
-    /// Requests sent in this run.
+    /// Entry requests sent in this run, alone or in pipelines.
     public var requests = 0
+    /// Pipelines sent in this run: HTTP requests carrying several entry requests (`--entries-per-request`).
+    public var pipelines = 0
     public var seconds = 0.0
     /// Until the spool was verified and recorded in the ledger (sending overlaps it).
     public var scanSeconds = 0.0
