@@ -1,4 +1,5 @@
 import Foundation
+import ReceiverServer
 import ReplayClient
 import SpoolFormat
 import TestSupport
