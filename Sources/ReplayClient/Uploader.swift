@@ -78,7 +78,9 @@ public final class Uploader: Sendable {
                         for first in stride(from: 0, to: due.count, by: options.entriesPerRequest) {
                             let works = Array(due[first..<min(first + options.entriesPerRequest, due.count)])
                             group.addTask {
-                                for event in await self.attempt(pipeline: works, client: client, trust: trust, refusal: pipelineRefusal, sent: pipelinesSent) { sink.yield(event) }
+                                for event in await self.attempt(pipeline: works, client: client, trust: trust, refusal: pipelineRefusal, sent: pipelinesSent) {
+                                    sink.yield(event)
+                                }
                             }
                         }
                     }

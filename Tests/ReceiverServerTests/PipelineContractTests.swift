@@ -44,7 +44,10 @@ extension ReceiverContractTests {
             #expect(answer.results.map(\.status) == [201, 200, 403, 400, 400, 201, 409], "\(body)")
             let keys: [SpoolEntry?] = [one, one, two, nil, two, two, rival]
             #expect(answer.results.map(\.key) == keys.map { $0?.digest.description })
-            #expect(answer.results.map { $0.answer.error?.code } == [nil, nil, "signature_invalid", "idempotency_key_missing", "request_mismatch", nil, "sequence_conflict"])
+            #expect(
+                answer.results.map { $0.answer.error?.code } == [
+                    nil, nil, "signature_invalid", "idempotency_key_missing", "request_mismatch", nil, "sequence_conflict",
+                ])
             // The first result, byte for byte: the answer alone, inside the result.
             #expect(body.hasPrefix(#"{"results":[{"answer":{"digest":"\#(one.digest)","status":"stored"},"key":"\#(one.digest)","status":201},"#), "\(body)")
             #expect(body.hasSuffix("]}\n"))

@@ -30,7 +30,8 @@ extension Uploader {
 
     /// One attempt of each of `works`, sent in pipelines of at most ``maxPipelineBytes``
     /// (docs/PROTOCOL.md, section 7), or one by one once the endpoint has refused a pipeline.
-    func attempt(pipeline works: [Ledger.Work], client: HTTPClient, trust: TrustSource, refusal: PipelineRefusal, sent: NIOLockedValueBox<Int>
+    func attempt(
+        pipeline works: [Ledger.Work], client: HTTPClient, trust: TrustSource, refusal: PipelineRefusal, sent: NIOLockedValueBox<Int>
     ) async -> [Event] {
         var events: [Event] = []
         events.reserveCapacity(works.count)
