@@ -1,7 +1,8 @@
 -- wrk script for Benchmarks/ingest.sh: each thread sends its share of the pre-built signed entry
 -- requests (lines of `spool-bench-fixture requests`) in turn, starting over at the end ("cycle":
 -- duplicates from then on), or stops at the end ("once"; wrk still runs for its duration).
--- Only the first LIMIT lines are used (the duplicates run: those already stored).
+-- Only the first LIMIT lines are used (the duplicates run: those already stored). A body field
+-- "@PATH" is read from that file (a pipeline's body, which holds line breaks).
 --   wrk ... -s ingest.lua URL -- FILE THREADS once|cycle LIMIT
 local counter = 0
 
@@ -21,7 +22,13 @@ function init(args)
       for field in string.gmatch(line, "[^\t]+") do fields[#fields + 1] = field end
       local headers = {}
       for i = 3, #fields - 1, 2 do headers[fields[i]] = fields[i + 1] end
-      requests[#requests + 1] = wrk.format(fields[1], fields[2], headers, fields[#fields])
+      local body = fields[#fields]
+      if string.sub(body, 1, 1) == "@" then
+        local f = assert(io.open(string.sub(body, 2), "rb"))
+        body = f:read("*a")
+        f:close()
+      end
+      requests[#requests + 1] = wrk.format(fields[1], fields[2], headers, body)
     end
     n = n + 1
   end

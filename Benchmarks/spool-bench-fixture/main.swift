@@ -2,8 +2,9 @@
 //
 //   spool-bench-fixture SPOOL STATE COUNT [CURL_DIR]   a spool of COUNT entries (the spool writer),
 //                                                      and the same requests as curl inputs
-//   spool-bench-fixture requests FILE COUNT            COUNT signed entry requests of one new
-//                                                      installation, one per line, for wrk
+//   spool-bench-fixture requests FILE COUNT [PER]      COUNT signed entry requests of one new
+//                                                      installation, one per line, for wrk; with PER,
+//                                                      in pipelines of PER (docs/PROTOCOL.md section 7)
 //   spool-bench-fixture ledger LEDGER COUNT            a ledger holding COUNT delivered entries (0: migrate only)
 //   spool-bench-fixture ceiling COUNT                  Ed25519 verifications per second with swift-crypto
 //                                                      (as the tools make them), on one core and on all
@@ -20,7 +21,7 @@ func usage() -> Never {
         Data(
             """
             usage: spool-bench-fixture SPOOL STATE COUNT [CURL_DIR]
-                   spool-bench-fixture requests FILE COUNT
+                   spool-bench-fixture requests FILE COUNT [PER]
                    spool-bench-fixture ledger LEDGER COUNT
                    spool-bench-fixture ceiling COUNT
 
@@ -56,14 +57,22 @@ func writeSpool(spool: String, statePath: String, count: Int, curlDirectory: Str
 
 /// Signed requests of distinct entries (one chain of a new installation), without a spool: one
 /// line each, tab-separated: method, path, then header name and value pairs, then the body
-/// (compact JSON, so no tab or newline). Benchmarks/ingest.lua reads them.
-func writeRequests(file: String, count: Int) throws {
+/// (compact JSON, so no tab or newline). Benchmarks/ingest.lua reads them. With `perRequest`
+/// above 1, each line is a pipeline of that many entry requests instead, its body (which holds
+/// line breaks) in a file of its own, `FILE.bodies/N`, named by the last field as `@PATH`.
+func writeRequests(file: String, count: Int, perRequest: Int = 1) throws {
     let key = Curve25519.Signing.PrivateKey()
     let publicKey = SSHPublicKey(key.publicKey)
     let installation = UUID().uuidString.lowercased()
     var previous = EntryDigest.genesis
     var out = ""
     out.reserveCapacity(count * 2_000)
+    var pipeline: [EntryRequest] = []
+    let bodies = file + ".bodies"
+    if perRequest > 1 {
+        try? FileManager.default.removeItem(atPath: bodies)
+        try FileManager.default.createDirectory(atPath: bodies, withIntermediateDirectories: true)
+    }
     for index in 0..<count {
         let bytes = body(index)
         let metadata = EntryMetadata(
@@ -72,6 +81,16 @@ func writeRequests(file: String, count: Int) throws {
         let entry = try SpoolEntry.make(metadata: metadata, body: bytes, signingKey: key)
         previous = entry.digest
         let request = EntryRequest(entry: entry)
+        if perRequest > 1 {
+            pipeline.append(request)
+            if pipeline.count == perRequest || index == count - 1 {
+                let path = "\(bodies)/\(index / perRequest)"
+                try Data(EntryPipeline.encode(pipeline, host: "127.0.0.1")).write(to: URL(fileURLWithPath: path))
+                out += ["POST", request.path, EntryHeaders.contentType, EntryPipeline.contentType, "@" + path].joined(separator: "\t") + "\n"
+                pipeline.removeAll()
+            }
+            continue
+        }
         out +=
             ([request.method, request.path] + request.headers.flatMap { [$0.name, $0.value] } + [String(decoding: request.body, as: UTF8.self)])
             .joined(separator: "\t") + "\n"
@@ -137,8 +156,10 @@ let arguments = CommandLine.arguments
 do {
     switch arguments.count > 1 ? arguments[1] : "" {
     case "requests":
-        guard arguments.count == 4, let count = Int(arguments[3]), count > 0 else { usage() }
-        try writeRequests(file: arguments[2], count: count)
+        guard arguments.count == 4 || arguments.count == 5, let count = Int(arguments[3]), count > 0 else { usage() }
+        let perRequest = arguments.count == 5 ? Int(arguments[4]) ?? 0 : 1
+        guard (1...EntryPipeline.maxEntries).contains(perRequest) else { usage() }
+        try writeRequests(file: arguments[2], count: count, perRequest: perRequest)
     case "ceiling":
         guard arguments.count == 3, let count = Int(arguments[2]), count > 0 else { usage() }
         measureCeiling(count: count)

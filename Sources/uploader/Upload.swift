@@ -32,8 +32,8 @@ extension UploaderCommand {
         @Option(help: ArgumentHelp("The endpoint's base URL, e.g. https://telemetry.vendor.example; each entry's recorded path is appended.", valueName: "url"))
         var endpoint: String
 
-        @Option(help: "Requests in flight at most.")
-        var concurrency = 64
+        @Option(help: "Requests in flight at most (default 64; 8 with --entries-per-request above 1, each request then carrying many entries).")
+        var concurrency: Int?
 
         @Option(
             name: .customLong("entries-per-request"),
@@ -128,7 +128,7 @@ extension UploaderCommand {
             let ledger = try Ledger(path: ledgerPath)
             let trust = try spool.trust(ledger: ledger)
             var options = UploadOptions(
-                endpoint: URL(string: endpoint)!, concurrency: concurrency, maxWait: maxWait,
+                endpoint: URL(string: endpoint)!, concurrency: concurrency ?? (entriesPerRequest > 1 ? 8 : 64), maxWait: maxWait,
                 policy: RetryPolicy(base: retryBase, cap: retryCap, maxAttempts: maxAttempts, giveUpAfter: giveUpAfter),
                 http: HTTPSettings(caFile: caFile, connectTimeout: connectTimeout, requestTimeout: timeout),
                 keepBytes: memory << 20)
