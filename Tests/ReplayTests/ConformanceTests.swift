@@ -157,6 +157,29 @@ struct ConformanceTests {
         }
     }
 
+    /// Every request case in one pipeline (docs/PROTOCOL.md section 7): each result is what the
+    /// case expects alone. `body_too_large` is left out: in a pipeline the limit is the whole body's.
+    @Test("the receiver answers each request inside one pipeline with the expected status and code", .timeLimit(.minutes(3)))
+    func receiverInOnePipeline() async throws {
+        let temp = try TemporaryDirectory()
+        var configuration = ReceiverConfiguration(port: 0, databasePath: temp.file("receiver.sqlite"))
+        configuration.allowedSigners = try AllowedSigners(contentsOf: Self.folder + "/requests/allowed_signers")
+        let app = try await buildApplication(configuration, logger: Logger(label: "conformance"))
+        let cases = try Self.requestCases().filter { $0.expected.code != "body_too_large" }
+        let body = EntryPipeline.encode(cases.map(\.request), host: "127.0.0.1")
+        try await app.test(.router) { client in
+            let response = try await client.execute(
+                uri: "/api/telemetry", method: .post, headers: [.contentType: EntryPipeline.contentType], body: ByteBuffer(bytes: body))
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            let answer = try JSONDecoder().decode(EntryPipelineAnswer.self, from: Data(response.body.readableBytesView))
+            try #require(answer.results.count == cases.count)
+            for ((name, _, expected), result) in zip(cases, answer.results) {
+                #expect(result.status == expected.status, "\(name): \(result)")
+                #expect(result.answer.error?.code == expected.code, "\(name): \(result)")
+            }
+        }
+    }
+
     @Test("the real receiver over HTTP answers each request with the expected status and code", .timeLimit(.minutes(3)))
     func receiverOverHTTP() async throws {
         let temp = try TemporaryDirectory()
