@@ -46,6 +46,20 @@ wrk_run() {
 }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
+# record_run KIND RUN ENTRIES_PER_REQUEST RESULT: one row of the table, the CSV and the runs file.
+record_run() {
+    local r=$4 requests seconds rate errors
+    requests=$(field requests "$r")
+    seconds=$(field seconds "$r")
+    rate=$(calc "$requests * $3 / $seconds")
+    errors=$(($(field non2xx "$r") + $(field socket_errors "$r")))
+    echo "$1 $rate $(field p50_ms "$r") $(field p90_ms "$r") $(field p99_ms "$r")" >>"$WORK/runs"
+    bench_csv "$1" "$2" "$requests" "$seconds" "$rate" "$(field p50_ms "$r")" "$(field p90_ms "$r")" "$(field p99_ms "$r")" \
+        "$(field max_ms "$r")" "$(field non2xx "$r")" "$(field socket_errors "$r")" "$(field cpu_per_s "$r")"
+    printf '%-10s %-4s %-9s %-11.0f %-8s %-8s %-8s %-8s %-12s\n' "$1" "$2" "$requests" "$rate" \
+        "$(field p50_ms "$r")" "$(field p90_ms "$r")" "$(field p99_ms "$r")" "$errors" "$(field cpu_per_s "$r")"
+}
+
 bench_csv kind run requests seconds requests_per_s p50_ms p90_ms p99_ms max_ms non2xx socket_errors receiver_cpu_per_s
 printf '%-10s %-4s %-9s %-11s %-8s %-8s %-8s %-8s %-12s\n' kind run requests entries/s p50_ms p90_ms p99_ms errors "receiver CPU/s"
 for run in $(seq "$RUNS"); do
@@ -68,15 +82,7 @@ for run in $(seq "$RUNS"); do
             [ "${created:-0}" -ge "$(field requests "$r")" ] ||
                 { echo "only $created of $(field requests "$r") requests stored a new entry: pass more ENTRIES"; exit 1; }
         fi
-        requests=$(field requests "$r")
-        seconds=$(field seconds "$r")
-        rate=$(calc "$requests / $seconds")
-        errors=$(($(field non2xx "$r") + $(field socket_errors "$r")))
-        echo "$kind $rate $(field p50_ms "$r") $(field p90_ms "$r") $(field p99_ms "$r")" >>"$WORK/runs"
-        bench_csv "$kind" "$run" "$requests" "$seconds" "$rate" "$(field p50_ms "$r")" "$(field p90_ms "$r")" "$(field p99_ms "$r")" \
-            "$(field max_ms "$r")" "$(field non2xx "$r")" "$(field socket_errors "$r")" "$(field cpu_per_s "$r")"
-        printf '%-10s %-4s %-9s %-11.0f %-8s %-8s %-8s %-8s %-12s\n' "$kind" "$run" "$requests" "$rate" \
-            "$(field p50_ms "$r")" "$(field p90_ms "$r")" "$(field p99_ms "$r")" "$errors" "$(field cpu_per_s "$r")"
+        record_run "$kind" "$run" 1 "$r"
     done
     summary=$(curl -s "$URL/summary")
     bench_stop_receiver
@@ -95,15 +101,8 @@ for run in $(seq "$RUNS"); do
     requests=$(field requests "$r")
     [ "$requests" -lt "$lines" ] || { echo "the pipelined run used all $lines pipelines: pass more ENTRIES"; exit 1; }
     [ "${stored:-0}" -ge $((requests * PER)) ] || { echo "only $stored entries stored for $requests pipelines of $PER"; exit 1; }
-    seconds=$(field seconds "$r")
-    rate=$(calc "$requests * $PER / $seconds")
-    errors=$(($(field non2xx "$r") + $(field socket_errors "$r")))
-    echo "pipelined $rate $(field p50_ms "$r") $(field p90_ms "$r") $(field p99_ms "$r")" >>"$WORK/runs"
-    bench_csv "pipelined-$PER" "$run" "$requests" "$seconds" "$rate" "$(field p50_ms "$r")" "$(field p90_ms "$r")" "$(field p99_ms "$r")" \
-        "$(field max_ms "$r")" "$(field non2xx "$r")" "$(field socket_errors "$r")" "$(field cpu_per_s "$r")"
-    printf '%-10s %-4s %-9s %-11.0f %-8s %-8s %-8s %-8s %-12s\n' "pipelined" "$run" "$requests" "$rate" \
-        "$(field p50_ms "$r")" "$(field p90_ms "$r")" "$(field p99_ms "$r")" "$errors" "$(field cpu_per_s "$r")"
-    echo "     pipelines of $PER: $requests requests, $(calc "$requests / $seconds" | xargs printf '%.0f') requests/s; receiver's counts: $(echo "$summary" | grep -o '"byStatus":{[^}]*}')"
+    record_run pipelined "$run" "$PER" "$r"
+    echo "     pipelines of $PER: $requests requests, $(calc "$requests / $(field seconds "$r")" | xargs printf '%.0f') requests/s; receiver's counts: $(echo "$summary" | grep -o '"byStatus":{[^}]*}')"
 done
 
 echo

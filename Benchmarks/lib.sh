@@ -58,10 +58,13 @@ bench_build() {
     for product in "$@"; do
         [ -x "$BIN/$product" ] || { echo "release build of $product failed" >&2; exit 1; }
     done
+    # `make release` builds the same folder with the Swift runtime linked in (what ships).
+    local linkage="Swift runtime linked dynamically"
+    ldd "$BIN/$1" 2>/dev/null | grep -q libswiftCore || linkage="Swift runtime linked statically, as make release ships it"
     if [ "${NO_BUILD:-0}" = 1 ]; then
-        echo "build: release ($BIN) as it was (NO_BUILD=1), $(swift --version 2>/dev/null | head -1 | sed 's/ (.*//')"
+        echo "build: release ($BIN) as it was (NO_BUILD=1), $linkage, $(swift --version 2>/dev/null | head -1 | sed 's/ (.*//')"
     else
-        echo "build: release ($BIN), $(swift --version 2>/dev/null | head -1 | sed 's/ (.*//'), $(($(date +%s) - started)) s to bring up to date"
+        echo "build: release ($BIN), $linkage, $(swift --version 2>/dev/null | head -1 | sed 's/ (.*//'), $(($(date +%s) - started)) s to bring up to date"
     fi
 }
 

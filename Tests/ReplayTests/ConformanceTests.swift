@@ -140,9 +140,7 @@ struct ConformanceTests {
     @Test("the receiver answers each request with the expected status and code", .timeLimit(.minutes(3)))
     func receiverInProcess() async throws {
         let temp = try TemporaryDirectory()
-        var configuration = ReceiverConfiguration(port: 0, databasePath: temp.file("receiver.sqlite"))
-        configuration.allowedSigners = try AllowedSigners(contentsOf: Self.folder + "/requests/allowed_signers")
-        let app = try await buildApplication(configuration, logger: Logger(label: "conformance"))
+        let app = try await Self.receiver(in: temp)
         let cases = try Self.requestCases()
         try await app.test(.router) { client in
             for (name, request, expected) in cases {
@@ -162,9 +160,7 @@ struct ConformanceTests {
     @Test("the receiver answers each request inside one pipeline with the expected status and code", .timeLimit(.minutes(3)))
     func receiverInOnePipeline() async throws {
         let temp = try TemporaryDirectory()
-        var configuration = ReceiverConfiguration(port: 0, databasePath: temp.file("receiver.sqlite"))
-        configuration.allowedSigners = try AllowedSigners(contentsOf: Self.folder + "/requests/allowed_signers")
-        let app = try await buildApplication(configuration, logger: Logger(label: "conformance"))
+        let app = try await Self.receiver(in: temp)
         let cases = try Self.requestCases().filter { $0.expected.code != "body_too_large" }
         let body = EntryPipeline.encode(cases.map(\.request), host: "127.0.0.1")
         try await app.test(.router) { client in
@@ -195,6 +191,13 @@ struct ConformanceTests {
             #expect(Self.code(Array(body.readableBytesView)) == expected.code, "\(name): \(String(buffer: body))")
         }
         await receiver.stop()
+    }
+
+    /// An in-process receiver trusting the request cases' keys, on a fresh database.
+    static func receiver(in temp: TemporaryDirectory) async throws -> some ApplicationProtocol {
+        var configuration = ReceiverConfiguration(port: 0, databasePath: temp.file("receiver.sqlite"))
+        configuration.allowedSigners = try AllowedSigners(contentsOf: Self.folder + "/requests/allowed_signers")
+        return try await buildApplication(configuration, logger: Logger(label: "conformance"))
     }
 
     /// The `error.code` of a refusal's JSON body; nil for a success.

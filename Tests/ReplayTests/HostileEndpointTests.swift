@@ -15,7 +15,7 @@ struct HostileEndpointTests {
     func upload(_ spool: TestSpool, to url: String, ledger: String? = nil, _ extra: [String] = []) async throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
-        try await runUploader(["upload", spool.directory, "--endpoint", url, "--ledger", ledger ?? temp.file("ledger.sqlite")] + extra, in: temp)
+        try await runUpload(spool, to: url, in: temp, ledger: ledger, extra)
     }
 
     /// `--timeout` covers the answer body: an endpoint that sends a status line and then a byte

@@ -18,10 +18,10 @@ struct PipelineUploadTests {
 
     init() throws { temp = try TemporaryDirectory() }
 
-    func upload(_ spool: TestSpool, to url: String, ledger: String? = nil, _ extra: [String]) async throws -> (
+    func upload(_ spool: TestSpool, to url: String, ledger: String? = nil, _ extra: [String] = []) async throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
-        try await runUploader(["upload", spool.directory, "--endpoint", url, "--ledger", ledger ?? temp.file("ledger.sqlite")] + extra, in: temp)
+        try await runUpload(spool, to: url, in: temp, ledger: ledger, extra)
     }
 
     /// Every entry of two installations arrives once, in far fewer requests than entries; a

@@ -153,6 +153,14 @@ func runUploader(_ arguments: [String], in directory: TemporaryDirectory, enviro
     return (status, child.stdout, child.stderr)
 }
 
+/// Runs the real `uploader upload` of `spool` to `url` to completion, with the ledger `ledger`
+/// (by default `ledger.sqlite` in `directory`).
+func runUpload(_ spool: TestSpool, to url: String, in directory: TemporaryDirectory, ledger: String? = nil, _ extra: [String] = []) async throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
+    try await runUploader(["upload", spool.directory, "--endpoint", url, "--ledger", ledger ?? directory.file("ledger.sqlite")] + extra, in: directory)
+}
+
 /// Asserts that the receiver stored each of `spool`'s entries exactly once, byte for byte.
 func expectStoredExactlyOnce(_ spool: TestSpool, receiver: ReceiverProcess, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let stored = try await receiver.reports()

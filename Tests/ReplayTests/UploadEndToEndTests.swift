@@ -24,7 +24,7 @@ struct UploadEndToEndTests {
     func upload(_ spool: TestSpool, to receiver: ReceiverProcess, ledger: String? = nil, _ extra: [String] = []) async throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
-        try await runUploader(["upload", spool.directory, "--endpoint", receiver.url, "--ledger", ledger ?? temp.file("ledger.sqlite")] + extra, in: temp)
+        try await runUpload(spool, to: receiver.url, in: temp, ledger: ledger, extra)
     }
 
     func status(ledger: String? = nil) async throws -> LedgerStatus {
