@@ -47,7 +47,7 @@ bench_need() {
 # bench_build PRODUCT...: the products in release mode, in the package's .build (one build
 # serves every benchmark; -j 1 keeps memory low on a shared machine). Sets $BIN.
 bench_build() {
-    local product started
+    local product started first=$1
     started=$(date +%s)
     # NO_BUILD=1: use the release binaries as they are (say so: they may not match the sources).
     [ "${NO_BUILD:-0}" = 1 ] && set --
@@ -59,8 +59,9 @@ bench_build() {
         [ -x "$BIN/$product" ] || { echo "release build of $product failed" >&2; exit 1; }
     done
     # `make release` builds the same folder with the Swift runtime linked in (what ships).
-    local linkage="Swift runtime linked dynamically"
-    ldd "$BIN/$1" 2>/dev/null | grep -q libswiftCore || linkage="Swift runtime linked statically, as make release ships it"
+    local linkage="Swift runtime linked statically, as make release ships it"
+    # grep without -q reads all of ldd's output: no SIGPIPE for pipefail to report.
+    if ldd "$BIN/$first" 2>/dev/null | grep libswiftCore >/dev/null; then linkage="Swift runtime linked dynamically"; fi
     if [ "${NO_BUILD:-0}" = 1 ]; then
         echo "build: release ($BIN) as it was (NO_BUILD=1), $linkage, $(swift --version 2>/dev/null | head -1 | sed 's/ (.*//')"
     else
