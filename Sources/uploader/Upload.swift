@@ -35,6 +35,8 @@ extension UploaderCommand {
         @Option(help: "Requests in flight at most (default 64; 8 with --entries-per-request above 1, each request then carrying many entries).")
         var concurrency: Int?
 
+        var effectiveConcurrency: Int { concurrency ?? (entriesPerRequest > 1 ? 8 : 64) }
+
         @Option(
             name: .customLong("entries-per-request"),
             help: ArgumentHelp(
@@ -100,6 +102,13 @@ extension UploaderCommand {
             }
             try BoundedOption.check(concurrency, "--concurrency", in: 1...256)
             try BoundedOption.check(entriesPerRequest, "--entries-per-request", in: 1...UploadOptions.maxEntriesPerRequest)
+            // Every entry in flight is held in memory: the product is what bounds it.
+            let inFlight = effectiveConcurrency * entriesPerRequest
+            guard inFlight <= UploadOptions.maxEntriesInFlight else {
+                throw ValidationError(
+                    "--concurrency \(effectiveConcurrency) with --entries-per-request \(entriesPerRequest) puts \(inFlight) entries in flight, more than \(UploadOptions.maxEntriesInFlight); lower one of them"
+                )
+            }
             try BoundedOption.check(maxWait, "--max-wait", in: 0...BoundedOption.seconds.upperBound, unit: "seconds")
             try BoundedOption.check(memory, "--memory", in: 0...65_536, unit: "MiB")
             try BoundedOption.check(maxAttempts, "--max-attempts", in: 1...1_000_000)
@@ -128,7 +137,7 @@ extension UploaderCommand {
             let ledger = try Ledger(path: ledgerPath)
             let trust = try spool.trust(ledger: ledger)
             var options = UploadOptions(
-                endpoint: URL(string: endpoint)!, concurrency: concurrency ?? (entriesPerRequest > 1 ? 8 : 64), maxWait: maxWait,
+                endpoint: URL(string: endpoint)!, concurrency: effectiveConcurrency, maxWait: maxWait,
                 policy: RetryPolicy(base: retryBase, cap: retryCap, maxAttempts: maxAttempts, giveUpAfter: giveUpAfter),
                 http: HTTPSettings(caFile: caFile, connectTimeout: connectTimeout, requestTimeout: timeout),
                 keepBytes: memory << 20)

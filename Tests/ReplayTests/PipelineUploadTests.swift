@@ -118,12 +118,15 @@ struct PipelineUploadTests {
         #expect(endpoint.requests == 13)
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: ["0", "1025", "x"])
-    func refusesAnEntriesPerRequestOutOfRange(value: String) async throws {
+    /// Out of range, not a number, or too many entries in flight with --concurrency: a usage
+    /// error naming the option, and nothing sent.
+    @Test(.timeLimit(.minutes(1)), arguments: [["0"], ["1025"], ["x"], ["-1"], ["1024", "--concurrency", "17"]])
+    func refusesAnEntriesPerRequestOutOfRange(value: [String]) async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 1)
-        let result = try await upload(spool, to: "http://127.0.0.1:9", ["--entries-per-request", value])
+        let result = try await upload(spool, to: "http://127.0.0.1:9", ["--entries-per-request"] + value)
         #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("--entries-per-request"), "\(result.stderr)")
+        if value.count > 1 { #expect(result.stderr.contains("17408 entries in flight, more than 16384"), "\(result.stderr)") }
     }
 }
 

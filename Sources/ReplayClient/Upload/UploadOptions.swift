@@ -12,6 +12,9 @@ public struct UploadOptions: Sendable {
     public var entriesPerRequest = 1
     /// The most entries a pipeline may hold (a receiver refuses more).
     public static let maxEntriesPerRequest = EntryPipeline.maxEntries
+    /// The most entries in flight (requests in flight times entries per request): each is held
+    /// in memory until its answer is in.
+    public static let maxEntriesInFlight = 16_384
     /// Stop when the next attempt is further away than this; the ledger keeps the rest.
     public var maxWait: TimeInterval
     public var policy: RetryPolicy
