@@ -247,9 +247,14 @@ public final class Uploader: Sendable {
 
     /// Sends one entry in a request of its own and classifies the answer.
     func send(_ entry: SpoolEntry, of work: Ledger.Work, client: HTTPClient) async -> Event {
+        await send(EntryRequest(entry: entry), of: work, client: client)
+    }
+
+    /// Sends an entry's request on its own and classifies the answer.
+    func send(_ contract: EntryRequest, of work: Ledger.Work, client: HTTPClient) async -> Event {
         let started = Date()
         do {
-            let (status, retryAfter, body) = try await exchange(Self.request(for: entry, endpoint: options.endpoint), client: client, maxAnswer: 64 * 1024)
+            let (status, retryAfter, body) = try await exchange(Self.request(contract, endpoint: options.endpoint), client: client, maxAnswer: 64 * 1024)
             return outcome(of: work, started: started, status: status, retryAfter: retryAfter, message: Self.errorMessage(body))
         } catch {
             return failure(of: work, started: started, error)

@@ -66,7 +66,7 @@ extension Uploader {
     ) async -> [Event] {
         func oneByOne() async -> [Event] {
             var events: [Event] = []
-            for item in pipeline { events.append(await sendAlone(item.request, of: item.work, client: client)) }
+            for item in pipeline { events.append(await send(item.request, of: item.work, client: client)) }
             return events
         }
         guard pipeline.count > 1, !refusal.refused else { return await oneByOne() }
@@ -106,16 +106,6 @@ extension Uploader {
             return zip(pipeline, results).map { item, result in
                 outcome(of: item.work, started: started, status: result.status, retryAfter: nil, message: result.answer.errorText)
             }
-        }
-    }
-
-    private func sendAlone(_ contract: EntryRequest, of work: Ledger.Work, client: HTTPClient) async -> Event {
-        let started = Date()
-        do {
-            let (status, retryAfter, body) = try await exchange(Self.request(contract, endpoint: options.endpoint), client: client, maxAnswer: 64 * 1024)
-            return outcome(of: work, started: started, status: status, retryAfter: retryAfter, message: Self.errorMessage(body))
-        } catch {
-            return failure(of: work, started: started, error)
         }
     }
 
