@@ -44,10 +44,11 @@ extension EntryReceiver {
         }
         var json: [UInt8] = Array("{\"results\":[".utf8)
         json.reserveCapacity(answers.count * 160)
-        for (index, (request, answer)) in zip(requests, answers).enumerated() {
+        // Every request has its answer by now: a refusal, or its entry's outcome.
+        for (request, answer) in zip(requests, answers) {
             guard let answer else { continue }
             counters.count(answer.status.code)
-            if index > 0 { json.append(UInt8(ascii: ",")) }
+            if json.last != UInt8(ascii: "[") { json.append(UInt8(ascii: ",")) }
             json += Array("{\"answer\":".utf8)
             json += answer.json
             // Only a well-formed digest is echoed: it needs no escapes.
