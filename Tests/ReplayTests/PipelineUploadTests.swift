@@ -92,10 +92,10 @@ struct PipelineUploadTests {
         await receiver.stop()
     }
 
-    /// An endpoint that does not take pipelines, refusing them (404) or answering them with
+    /// An endpoint that does not take pipelines, refusing them (404, 501) or answering them with
     /// something that is not a pipeline answer (a 200 that names no entry): the uploader says
     /// so once, sends each entry in a request of its own, and delivers everything.
-    @Test(.timeLimit(.minutes(1)), arguments: ["HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"])
+    @Test(.timeLimit(.minutes(1)), arguments: ["HTTP/1.1 404 Not Found", "HTTP/1.1 501 Not Implemented", "HTTP/1.1 200 OK"])
     func fallsBackToOneEntryPerRequest(pipelineAnswer: String) async throws {
         let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 12)
         let pipelines = Counter()

@@ -88,7 +88,8 @@ extension Uploader {
         } catch {
             return pipeline.map { failure(of: $0.work, started: started, error) }
         }
-        switch RetryPolicy.verdict(status: status) {
+        // 501 Not Implemented: the endpoint says it does not do this, which no retry changes.
+        switch status == 501 ? .permanent : RetryPolicy.verdict(status: status) {
         case .retry:
             // The endpoint is busy or failing: each entry waits as if it had been answered so.
             let message = Self.errorMessage(text)
