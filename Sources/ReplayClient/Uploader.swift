@@ -70,17 +70,12 @@ public final class Uploader: Sendable {
                 while true {
                     // A paused endpoint gets no new request; the run ends once those in flight are back.
                     let due = health.paused == nil ? schedule.takeDue(now: Date(), room: options.entriesPerRequest) : []
-                    if options.entriesPerRequest == 1 {
-                        for work in due {
-                            group.addTask { sink.yield(await self.attempt(work, client: client, trust: trust)) }
-                        }
-                    } else {
-                        for first in stride(from: 0, to: due.count, by: options.entriesPerRequest) {
-                            let works = Array(due[first..<min(first + options.entriesPerRequest, due.count)])
-                            group.addTask {
-                                for event in await self.attempt(pipeline: works, client: client, trust: trust, refusal: pipelineRefusal, sent: pipelinesSent) {
-                                    sink.yield(event)
-                                }
+                    // One task per request: an entry alone, or a pipeline's worth.
+                    for first in stride(from: 0, to: due.count, by: options.entriesPerRequest) {
+                        let works = Array(due[first..<min(first + options.entriesPerRequest, due.count)])
+                        group.addTask {
+                            for event in await self.attempt(works, client: client, trust: trust, refusal: pipelineRefusal, sent: pipelinesSent) {
+                                sink.yield(event)
                             }
                         }
                     }
@@ -343,10 +338,6 @@ public final class Uploader: Sendable {
     }
 
     /// The request an entry records (docs/PROTOCOL.md), built by the contract's client half.
-    public static func request(for entry: SpoolEntry, endpoint: URL) -> HTTPClientRequest {
-        request(EntryRequest(entry: entry), endpoint: endpoint)
-    }
-
     static func request(_ contract: EntryRequest, endpoint: URL) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: contract.url(endpoint: endpoint.absoluteString))
         request.method = .init(rawValue: contract.method)

@@ -57,6 +57,10 @@ extension ReceiverContractTests {
             #expect(summary.reports == 2)
             // Entry requests are counted one by one, as if each had come alone.
             #expect(summary.requests.byStatus == ["201": 2, "200": 1, "403": 1, "400": 2, "409": 1])
+            // The pipeline itself is one request of route "pipeline" in /metrics.
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"receiver_requests_total{route="pipeline",status="200"} 1"#), "\(metrics)")
+            #expect(!metrics.contains(#"route="entry""#), "\(metrics)")
         }
     }
 

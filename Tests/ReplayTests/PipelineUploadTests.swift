@@ -59,6 +59,20 @@ struct PipelineUploadTests {
         await receiver.stop()
     }
 
+    /// A pipeline holds at most 256 KiB: entries of 100 KB go two to a pipeline, whatever
+    /// --entries-per-request allows, and each is still delivered once.
+    @Test(.timeLimit(.minutes(2)))
+    func keepsEachPipelineWithin256KiB() async throws {
+        let filler = String(repeating: "x", count: 100_000)
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 6) { _, n, _ in #"{"n":\#(n),"notes":"\#(filler)"}"# }
+        let receiver = try await ReceiverProcess(in: temp)
+        let result = try await upload(spool, to: receiver.url, ["--entries-per-request", "6", "--concurrency", "1"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("6 entries: 6 delivered; 6 requests (3 pipelines)"), "\(result.stdout)")
+        try await expectStoredExactlyOnce(spool, receiver: receiver)
+        await receiver.stop()
+    }
+
     /// kill -9 of the uploader while pipelines are in flight, again and again: the last run
     /// delivers the rest, and every entry is stored exactly once.
     @Test(.timeLimit(.minutes(3)))
@@ -127,6 +141,18 @@ struct PipelineUploadTests {
         #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("--entries-per-request"), "\(result.stderr)")
         if value.count > 1 { #expect(result.stderr.contains("17408 entries in flight, more than 16384"), "\(result.stderr)") }
+    }
+
+    /// With --entries-per-request, --concurrency defaults to 8: 1,024 entries per request is
+    /// allowed (8,192 in flight; the default of 64 would put 65,536 in flight), and the run goes
+    /// on to the endpoint, where nothing listens (75, try again later).
+    @Test(.timeLimit(.minutes(1)))
+    func concurrencyDefaultsTo8WithPipelines() async throws {
+        let spool = try TestSpool.make(in: temp.file("spool"), stateRoot: temp.path, count: 1)
+        let result = try await upload(spool, to: "http://127.0.0.1:9", ["--entries-per-request", "1024"])
+        #expect(result.status == 75, "\(result.stdout)\(result.stderr)")
+        let refused = try await upload(spool, to: "http://127.0.0.1:9", ["--entries-per-request", "1024", "--concurrency", "64"])
+        #expect(refused.status == 2 && refused.stderr.contains("65536 entries in flight"), "\(refused.stderr)")
     }
 }
 

@@ -29,12 +29,17 @@ extension Uploader {
     static let maxPipelineBytes = 256 * 1024
 
     /// One attempt of each of `works`, sent in pipelines of at most ``maxPipelineBytes``
-    /// (docs/PROTOCOL.md, section 7), or one by one once the endpoint has refused a pipeline.
+    /// (docs/PROTOCOL.md, section 7); a single entry, or every entry once the endpoint has refused
+    /// a pipeline, in a request of its own.
     func attempt(
-        pipeline works: [Ledger.Work], client: HTTPClient, trust: TrustSource, refusal: PipelineRefusal, sent: NIOLockedValueBox<Int>
+        _ works: [Ledger.Work], client: HTTPClient, trust: TrustSource, refusal: PipelineRefusal, sent: NIOLockedValueBox<Int>
     ) async -> [Event] {
         var events: [Event] = []
         events.reserveCapacity(works.count)
+        guard works.count > 1, !refusal.refused else {
+            for work in works { events.append(await attempt(work, client: client, trust: trust)) }
+            return events
+        }
         var ready: [(work: Ledger.Work, request: EntryRequest, bytes: [UInt8])] = []
         let host = Self.authority(of: options.endpoint)
         for work in works {
