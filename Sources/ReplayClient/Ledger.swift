@@ -202,8 +202,14 @@ public final class Ledger: Sendable {
                     DELETE FROM entry WHERE state = 'quarantined' AND installation = ? AND sequence = ? AND digest IS NOT ?
                         AND NOT EXISTS (SELECT 1 FROM attempt WHERE attempt.entry = entry.id)
                     """)
+            // Only installations with quarantined entries can have verdicts to supersede: the kept
+            // counts spare every other entry a search.
+            let withQuarantine = try Set(
+                String.fetchAll(db, sql: "SELECT installation FROM entryCount WHERE state = 'quarantined' AND entries > 0"))
             for entry in accepted {
-                try superseded.execute(arguments: [entry.name.installation, Int64(entry.name.sequence), entry.digest.description])
+                if withQuarantine.contains(entry.name.installation) {
+                    try superseded.execute(arguments: [entry.name.installation, Int64(entry.name.sequence), entry.digest.description])
+                }
                 let row = try Row.fetchOne(
                     insert,
                     arguments: [

@@ -122,9 +122,9 @@ struct LedgerCountTests {
             [
                 copy,
                 """
-                DROP TRIGGER entry_count_insert; DROP TRIGGER entry_count_delete; DROP TRIGGER entry_count_update;
+                DROP TRIGGER entry_count_insert; DROP TRIGGER entry_count_delete; DROP TRIGGER entry_count_update; DROP TRIGGER entry_count_state;
                 DROP TABLE entryCount; DROP TABLE heldSequence; DROP INDEX attempt_failed;
-                DELETE FROM grdb_migrations WHERE identifier = 'v4 entry counts';
+                DELETE FROM grdb_migrations WHERE identifier IN ('v4 entry counts', 'v5 state-only count updates');
                 """,
             ])
         #expect(dropped.status == 0, "\(dropped.stderr)")
@@ -137,7 +137,20 @@ struct LedgerCountTests {
         #expect(parsed.installations.map(\.entries) == [6, 4, 3])
         #expect(parsed.installations.map(\.highestSequence) == [9, 4, 4])
         // Opening it migrates it: the counts are made from its entries.
-        _ = try Ledger(path: copy)
+        let migrated = try Ledger(path: copy)
         #expect(try status(copy) == kept)
+        // Later answers move the kept counts as counting every entry does: the retried entries
+        // are delivered, in the ledger that counted from the start and in the migrated one.
+        let retried = registered.work.enumerated().filter { $0.offset % 3 == 0 && !quarantined.contains($0.element.digest) }
+        #expect(!retried.isEmpty)
+        for target in [ledger, migrated] {
+            try target.record(retried.map { Ledger.AttemptRecord(entry: $0.element.id, at: now, status: 201, latency: 0.01, state: .delivered) })
+        }
+        let delivered = try status(path)
+        #expect(try status(copy) == delivered)
+        #expect(delivered != kept)
+        let counts = try JSONDecoder().decode(LedgerStatus.self, from: Data(delivered.utf8)).counts
+        #expect(counts["retrying"] ?? 0 == 0, "\(counts)")
+        #expect(counts["delivered"] == registered.work.count - quarantined.count, "\(counts)")
     }
 }
