@@ -44,8 +44,8 @@ after=$(bench_median <"$WORK/runs")
 bench_need sqlite3
 for file in "$WORK"/ledger.sqlite*; do cp "$file" "$WORK/before${file#"$WORK/ledger"}"; done
 sqlite3 "$WORK/before.sqlite" "DROP TRIGGER entry_count_insert; DROP TRIGGER entry_count_delete; DROP TRIGGER entry_count_update;
-    DROP TABLE entryCount; DROP TABLE heldSequence; DROP INDEX attempt_failed;
-    DELETE FROM grdb_migrations WHERE identifier = 'v4 entry counts';"
+    DROP TRIGGER entry_count_state; DROP TABLE entryCount; DROP TABLE heldSequence; DROP INDEX attempt_failed;
+    DELETE FROM grdb_migrations WHERE identifier IN ('v4 entry counts', 'v5 state-only count updates');"
 "$BIN/uploader" status --ledger "$WORK/before.sqlite" >"$WORK/before.out"
 cmp -s <(sed 1d "$WORK/before.out") <(sed 1d "$WORK/status.out") || { echo "the two ledgers' status differ:"; diff "$WORK/before.out" "$WORK/status.out"; exit 1; }
 status_runs before "$WORK/before.sqlite"
