@@ -13,7 +13,7 @@
 #
 # Prints the machine and build; per run requests/s, latency percentiles and the receiver's CPU
 # use (CPU seconds per wall second: 2.0 is both cores); the medians; the receiver's own answer
-# counts. Writes Benchmarks/results/ingest-*.csv. About 3 minutes with the defaults (signing
+# counts. Writes Benchmarks/results/ingest-*.csv. About 3.5 minutes with the defaults (signing
 # the 300,000 entries takes about 35 s of it).
 . "$(dirname "$0")/lib.sh"
 ENTRIES=${1:-100000}
